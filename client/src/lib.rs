@@ -1,0 +1,1 @@
+//! Placeholder: the HTTP client arrives with issue 5.

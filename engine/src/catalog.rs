@@ -1,0 +1,177 @@
+//! The catalog file: which databases exist, each with the id it keeps for life.
+//!
+//! The file is small and rewritten whole on every change: written to `catalog.tmp`, fsynced,
+//! renamed over `catalog`, and the directory fsynced, so a crash leaves either the old or the
+//! new catalog, never a mix. FORMAT.md gives the bytes.
+
+use std::fs::{self, File};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::batch::DbId;
+use crate::encoding::{put_bytes, put_uvarint, Reader};
+use crate::error::{Error, IoContext, Result};
+use crate::wal::writer::sync_dir;
+
+const MAGIC: [u8; 8] = *b"GNZHCAT\0";
+const VERSION: u32 = 1;
+pub const FILE_NAME: &str = "catalog";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatabaseEntry {
+    pub id: DbId,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CatalogFile {
+    /// Never reused: a dropped database's id stays retired.
+    pub next_id: u64,
+    pub databases: Vec<DatabaseEntry>,
+}
+
+impl Default for CatalogFile {
+    fn default() -> Self {
+        CatalogFile { next_id: 1, databases: Vec::new() }
+    }
+}
+
+impl CatalogFile {
+    /// Reads `dir/catalog`; a missing file is an empty catalog.
+    pub fn load(dir: &Path) -> Result<CatalogFile> {
+        let path = dir.join(FILE_NAME);
+        let bytes = match fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(CatalogFile::default()),
+            Err(e) => return Err(Error::Io { path, source: e }),
+        };
+        decode(&bytes, &path)
+    }
+
+    /// Replaces `dir/catalog` atomically and durably.
+    pub fn store(&self, dir: &Path) -> Result<()> {
+        let path = dir.join(FILE_NAME);
+        let tmp = dir.join(format!("{FILE_NAME}.tmp"));
+        let mut f = File::create(&tmp).at(&tmp)?;
+        f.write_all(&self.encode()).at(&tmp)?;
+        f.sync_all().at(&tmp)?;
+        fs::rename(&tmp, &path).at(&path)?;
+        sync_dir(dir)
+    }
+
+    fn encode(&self) -> Vec<u8> {
+        let mut body = Vec::new();
+        put_uvarint(&mut body, self.next_id);
+        put_uvarint(&mut body, self.databases.len() as u64);
+        for db in &self.databases {
+            put_uvarint(&mut body, db.id.0);
+            put_bytes(&mut body, db.name.as_bytes());
+        }
+        let mut out = Vec::with_capacity(body.len() + 20);
+        out.extend_from_slice(&MAGIC);
+        out.extend_from_slice(&VERSION.to_le_bytes());
+        out.extend_from_slice(&(body.len() as u32).to_le_bytes());
+        out.extend_from_slice(&body);
+        out.extend_from_slice(&crc32fast::hash(&body).to_le_bytes());
+        out
+    }
+}
+
+fn decode(bytes: &[u8], path: &Path) -> Result<CatalogFile> {
+    let corrupt = |offset: usize, reason: String| Error::Corrupt {
+        path: PathBuf::from(path),
+        offset: offset as u64,
+        reason,
+    };
+    let mut r = Reader::new(bytes);
+    let magic: [u8; 8] = r.array().map_err(|e| corrupt(e.offset, e.to_string()))?;
+    if magic != MAGIC {
+        return Err(corrupt(0, "bad magic number".into()));
+    }
+    let version = r.u32_le().map_err(|e| corrupt(e.offset, e.to_string()))?;
+    if version != VERSION {
+        return Err(Error::UnsupportedVersion {
+            path: path.to_path_buf(),
+            found: version,
+            supported: VERSION,
+        });
+    }
+    let len = r.u32_le().map_err(|e| corrupt(e.offset, e.to_string()))? as usize;
+    let body = r.take(len).map_err(|e| corrupt(e.offset, e.to_string()))?;
+    let crc = r.u32_le().map_err(|e| corrupt(e.offset, e.to_string()))?;
+    if crc32fast::hash(body) != crc {
+        return Err(corrupt(16, "checksum mismatch".into()));
+    }
+    let body_err = |e: crate::encoding::DecodeError| corrupt(16 + e.offset, e.reason.into());
+    let mut r = Reader::new(body);
+    let next_id = r.uvarint().map_err(body_err)?;
+    let n = r.count(2).map_err(body_err)?;
+    let mut databases = Vec::with_capacity(n);
+    for _ in 0..n {
+        let id = DbId(r.uvarint().map_err(body_err)?);
+        let name = r.str().map_err(body_err)?.to_owned();
+        databases.push(DatabaseEntry { id, name });
+    }
+    Ok(CatalogFile { next_id, databases })
+}
+
+/// Database names become directory names later: keep them portable and unambiguous.
+pub fn validate_name(name: &str) -> Result<()> {
+    let reason = if name.is_empty() {
+        "empty"
+    } else if name.len() > 255 {
+        "longer than 255 bytes"
+    } else if name.contains(['/', '\\', '\0']) || name == "." || name == ".." {
+        "contains a path separator or NUL, or is . or .."
+    } else {
+        return Ok(());
+    };
+    Err(Error::InvalidDatabaseName { name: name.to_owned(), reason })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn store_then_load_round_trips() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(CatalogFile::load(dir.path()).unwrap(), CatalogFile::default());
+        let cat = CatalogFile {
+            next_id: 3,
+            databases: vec![
+                DatabaseEntry { id: DbId(1), name: "city".into() },
+                DatabaseEntry { id: DbId(2), name: "温度".into() },
+            ],
+        };
+        cat.store(dir.path()).unwrap();
+        assert_eq!(CatalogFile::load(dir.path()).unwrap(), cat);
+    }
+
+    #[test]
+    fn a_flipped_byte_is_named_corruption() {
+        let dir = tempfile::tempdir().unwrap();
+        let cat = CatalogFile {
+            next_id: 2,
+            databases: vec![DatabaseEntry { id: DbId(1), name: "city".into() }],
+        };
+        cat.store(dir.path()).unwrap();
+        let path = dir.path().join(FILE_NAME);
+        let mut bytes = fs::read(&path).unwrap();
+        let last = bytes.len() - 6;
+        bytes[last] ^= 0x40;
+        fs::write(&path, bytes).unwrap();
+        match CatalogFile::load(dir.path()) {
+            Err(Error::Corrupt { path: p, .. }) => assert_eq!(p, path),
+            other => panic!("expected corruption, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn names_are_validated() {
+        assert!(validate_name("city").is_ok());
+        for bad in ["", "a/b", "..", "a\0b"] {
+            assert!(matches!(validate_name(bad), Err(Error::InvalidDatabaseName { .. })));
+        }
+    }
+}

@@ -1,0 +1,40 @@
+//! ganzhi-engine: the storage engine of ganzhi, an embedded time-series database for city
+//! sensor networks.
+//!
+//! Data flows one way: line protocol ([`line_protocol`]) → resolved [`batch`] → write-ahead log
+//! ([`wal`]) → [`memtable`] → (later) segments; [`Db::scan`] reads it back. The engine is
+//! synchronous and thread-safe, and depends on no async runtime and no HTTP crate.
+//!
+//! ```
+//! use ganzhi_engine::{Db, Options, Precision, TagPredicate, TimeRange};
+//! let dir = tempfile::tempdir().unwrap();
+//! let db = Db::open(dir.path(), Options::default()).unwrap();
+//! db.create_database("city").unwrap();
+//! db.write_lines("city", b"air,station=a pm25=12 1000\nair,station=a pm25=14 2000\n",
+//!     Precision::Nanoseconds).unwrap();
+//! let series = db.scan("city", "air", &TagPredicate::All, &["pm25"], TimeRange::ALL).unwrap();
+//! assert_eq!(series[0].rows.len(), 2);
+//! ```
+
+pub mod batch;
+pub mod catalog;
+mod database;
+mod db;
+pub mod encoding;
+pub mod error;
+pub mod line_protocol;
+pub mod memtable;
+pub mod model;
+mod point;
+mod scan;
+pub mod schema;
+pub mod series_index;
+pub mod wal;
+mod write;
+
+pub use db::{Db, Options};
+pub use error::{Error, RejectedLine, Result, WriteSummary};
+pub use model::{FieldType, FieldValue, OwnedFieldValue, Precision};
+pub use point::Point;
+pub use scan::{Row, SeriesRows, TagPredicate, TimeRange};
+pub use wal::{Fsync, RecoveryReport, Truncation};

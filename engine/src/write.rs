@@ -1,0 +1,159 @@
+//! Turning parsed lines into a [`Batch`]: series and fields resolved to ids (created when new),
+//! values checked against their field's type.
+//!
+//! A line is all or nothing: if any of its fields conflicts with the field's type, the whole
+//! line is rejected and nothing of it is written (as InfluxDB does), while the other lines of
+//! the request go ahead.
+
+use std::borrow::Cow;
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use crate::batch::{Batch, FieldId, SeriesId};
+use crate::database::Database;
+use crate::error::RejectedLine;
+use crate::line_protocol::{write_measurement, write_tag_component, Line};
+use crate::model::{FieldValue, OwnedFieldValue};
+use crate::schema::{FieldEntry, TypeConflict};
+use crate::series_index::SeriesEntry;
+
+/// Builds one batch for one database.
+pub struct Resolver<'d> {
+    db: &'d Database,
+    pub batch: Batch,
+    /// Entries whose definitions this batch carries: marked logged once it is appended.
+    pub defined_series: Vec<Arc<SeriesEntry>>,
+    pub defined_fields: Vec<Arc<FieldEntry>>,
+    seen_series: HashSet<SeriesId>,
+    seen_fields: HashSet<FieldId>,
+    key: String,
+    field_ids: Vec<(Arc<FieldEntry>, usize)>,
+}
+
+impl<'d> Resolver<'d> {
+    pub fn new(db: &'d Database) -> Self {
+        Resolver {
+            db,
+            batch: Batch::default(),
+            defined_series: Vec::new(),
+            defined_fields: Vec::new(),
+            seen_series: HashSet::new(),
+            seen_fields: HashSet::new(),
+            key: String::with_capacity(128),
+            field_ids: Vec::new(),
+        }
+    }
+
+    /// Adds one line, stamped `default_time` if it has no timestamp.
+    pub fn add(&mut self, line: &Line<'_>, default_time: i64) -> Result<(), RejectedLine> {
+        let time = line.timestamp.unwrap_or(default_time);
+        self.resolve_fields(line)?;
+        let series = self.resolve_series(line);
+        self.batch.push_point(series, time);
+        for i in 0..self.field_ids.len() {
+            let (entry, j) = &self.field_ids[i];
+            let id = entry.id;
+            let value = owned(&line.fields[*j].1);
+            self.batch.push_field(id, value);
+        }
+        Ok(())
+    }
+
+    /// Resolves every field of the line, creating new ones, before anything is pushed.
+    fn resolve_fields(&mut self, line: &Line<'_>) -> Result<(), RejectedLine> {
+        self.field_ids.clear();
+        let measurement = line.measurement.as_ref();
+        {
+            let schema = self.db.schema();
+            for (j, (key, value)) in line.fields.iter().enumerate() {
+                match schema.get(measurement, key) {
+                    Some(e) if e.field_type == value.field_type() => {
+                        self.field_ids.push((e.clone(), j))
+                    }
+                    Some(e) => {
+                        return Err(conflict(line, j, TypeConflict { existing: e.field_type }))
+                    }
+                    None => {}
+                }
+            }
+        }
+        if self.field_ids.len() < line.fields.len() {
+            let mut schema = self.db.schema_mut();
+            for (j, (key, value)) in line.fields.iter().enumerate() {
+                if self.field_ids.iter().any(|(_, k)| *k == j) {
+                    continue;
+                }
+                match schema.get_or_create(measurement, key, value.field_type()) {
+                    Ok(e) => self.field_ids.push((e, j)),
+                    Err(c) => return Err(conflict(line, j, c)),
+                }
+            }
+        }
+        for (entry, _) in &self.field_ids {
+            if !entry.is_logged() && self.seen_fields.insert(entry.id) {
+                self.batch.new_fields.push(entry.def());
+                self.defined_fields.push(entry.clone());
+            }
+        }
+        Ok(())
+    }
+
+    fn resolve_series(&mut self, line: &Line<'_>) -> SeriesId {
+        self.key.clear();
+        write_measurement(&mut self.key, &line.measurement);
+        for (k, v) in &line.tags {
+            self.key.push(',');
+            write_tag_component(&mut self.key, k);
+            self.key.push('=');
+            write_tag_component(&mut self.key, v);
+        }
+        let found = self.db.index().get(&self.key).cloned();
+        let entry = match found {
+            Some(e) => e,
+            None => {
+                let tags: Vec<(&str, &str)> =
+                    line.tags.iter().map(|(k, v)| (k.as_ref(), v.as_ref())).collect();
+                self.db.index_mut().get_or_create(&self.key, &line.measurement, &tags).0
+            }
+        };
+        if !entry.is_logged() && self.seen_series.insert(entry.id) {
+            self.batch.new_series.push(crate::batch::SeriesDef {
+                id: entry.id,
+                key: entry.key.to_string(),
+            });
+            self.defined_series.push(entry.clone());
+        }
+        entry.id
+    }
+
+    /// Marks this batch's definitions as logged: call once its record is appended to the WAL.
+    pub fn mark_logged(&self) {
+        for s in &self.defined_series {
+            s.mark_logged();
+        }
+        for f in &self.defined_fields {
+            f.mark_logged();
+        }
+    }
+}
+
+fn owned(v: &FieldValue<'_>) -> OwnedFieldValue {
+    match v {
+        FieldValue::Float(x) => FieldValue::Float(*x),
+        FieldValue::Integer(x) => FieldValue::Integer(*x),
+        FieldValue::Unsigned(x) => FieldValue::Unsigned(*x),
+        FieldValue::String(s) => FieldValue::String(Cow::Owned(s.to_string())),
+        FieldValue::Boolean(x) => FieldValue::Boolean(*x),
+    }
+}
+
+fn conflict(line: &Line<'_>, j: usize, c: TypeConflict) -> RejectedLine {
+    let (key, value) = &line.fields[j];
+    RejectedLine::FieldTypeConflict {
+        line: line.line_number,
+        measurement: line.measurement.to_string(),
+        field: key.to_string(),
+        existing: c.existing,
+        new: value.field_type(),
+    }
+}

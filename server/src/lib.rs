@@ -1,0 +1,1 @@
+//! Placeholder: the HTTP server arrives with issue 5.

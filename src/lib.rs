@@ -1,0 +1,3 @@
+//! Ganzhi: an embedded time-series database for city sensor networks.
+
+pub mod citygen;
