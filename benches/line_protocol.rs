@@ -22,7 +22,11 @@ fn parse(c: &mut Criterion) {
     });
     group.throughput(Throughput::Elements(lines));
     group.bench_function("lines", |b| {
-        b.iter(|| LineParser::new(&body, Precision::Nanoseconds).filter(|l| l.is_ok()).count())
+        b.iter(|| {
+            LineParser::new(&body, Precision::Nanoseconds)
+                .filter(|l| l.is_ok())
+                .count()
+        })
     });
     group.finish();
 }

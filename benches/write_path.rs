@@ -22,14 +22,22 @@ fn batches() -> (Vec<Vec<u8>>, u64) {
 
 fn ingest(batches: &[Vec<u8>], fsync: Fsync, writers: usize) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    let db = Db::open(dir.path(), Options { fsync, ..Options::default() }).unwrap();
+    let db = Db::open(
+        dir.path(),
+        Options {
+            fsync,
+            ..Options::default()
+        },
+    )
+    .unwrap();
     db.create_database("city").unwrap();
     std::thread::scope(|s| {
         for w in 0..writers {
             let db = db.clone();
             s.spawn(move || {
                 for body in batches.iter().skip(w).step_by(writers) {
-                    db.write_lines("city", body, Precision::Nanoseconds).unwrap();
+                    db.write_lines("city", body, Precision::Nanoseconds)
+                        .unwrap();
                 }
             });
         }
@@ -49,7 +57,11 @@ fn write_path(c: &mut Criterion) {
         ("fsync_never_4_writers", Fsync::Never, 4),
     ] {
         group.bench_function(name, |b| {
-            b.iter_batched(|| (), |_| ingest(&batches, fsync, writers), BatchSize::PerIteration)
+            b.iter_batched(
+                || (),
+                |_| ingest(&batches, fsync, writers),
+                BatchSize::PerIteration,
+            )
         });
     }
     group.finish();

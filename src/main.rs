@@ -10,7 +10,11 @@ use ganzhi::citygen::{CityConfig, CityGen, Scale};
 use ganzhi_engine::{Db, Fsync, Options, Precision, TagPredicate, TimeRange};
 
 #[derive(Parser)]
-#[command(name = "ganzhi", version, about = "Ganzhi: a time-series database for city sensor networks")]
+#[command(
+    name = "ganzhi",
+    version,
+    about = "Ganzhi: a time-series database for city sensor networks"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -67,7 +71,11 @@ enum FsyncArg {
 
 fn main() -> Result<()> {
     match Cli::parse().command {
-        Command::Demo { data_dir, scale, fsync } => demo(data_dir, scale.into(), fsync),
+        Command::Demo {
+            data_dir,
+            scale,
+            fsync,
+        } => demo(data_dir, scale.into(), fsync),
         Command::Gen { scale, seed } => {
             let mut config = CityConfig::scale(scale.into());
             if let Some(seed) = seed {
@@ -90,8 +98,14 @@ fn demo(data_dir: PathBuf, scale: Scale, fsync: FsyncArg) -> Result<()> {
         FsyncArg::Always => Fsync::Always,
         FsyncArg::Never => Fsync::Never,
     };
-    let db = Db::open(&data_dir, Options { fsync, ..Options::default() })
-        .with_context(|| format!("opening {}", data_dir.display()))?;
+    let db = Db::open(
+        &data_dir,
+        Options {
+            fsync,
+            ..Options::default()
+        },
+    )
+    .with_context(|| format!("opening {}", data_dir.display()))?;
     let report = db.recovery_report();
     println!(
         "opened {}: replayed {} WAL records from {} segments",
@@ -100,7 +114,12 @@ fn demo(data_dir: PathBuf, scale: Scale, fsync: FsyncArg) -> Result<()> {
         report.segments
     );
     for t in &report.truncations {
-        println!("  truncated {} at {}: {}", t.path.display(), t.offset, t.reason);
+        println!(
+            "  truncated {} at {}: {}",
+            t.path.display(),
+            t.offset,
+            t.reason
+        );
     }
     db.create_database("city")?;
 
@@ -111,7 +130,9 @@ fn demo(data_dir: PathBuf, scale: Scale, fsync: FsyncArg) -> Result<()> {
     let start = Instant::now();
     while gen.next_batch(&mut body, 5_000) > 0 {
         bytes += body.len();
-        values += db.write_lines("city", &body, Precision::Nanoseconds)?.values;
+        values += db
+            .write_lines("city", &body, Precision::Nanoseconds)?
+            .values;
         body.clear();
     }
     let secs = start.elapsed().as_secs_f64();

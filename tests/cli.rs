@@ -10,8 +10,15 @@ use ganzhi::citygen::{CityConfig, Scale};
 use ganzhi_engine::{Db, Options, Precision};
 
 fn ganzhi(args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_ganzhi")).args(args).output().unwrap();
-    assert!(out.status.success(), "ganzhi {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(env!("CARGO_BIN_EXE_ganzhi"))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "ganzhi {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -24,10 +31,24 @@ fn demo_writes_reads_and_replays() {
 
     let first = ganzhi(&["demo", "--data-dir", data, "--scale", "tiny"]);
     assert!(first.contains("replayed 0 WAL records"), "{first}");
-    assert!(first.contains(&format!("wrote {values} field values")), "{first}");
-    assert!(first.contains("scanned pm25 of 3 air-quality stations"), "{first}");
+    assert!(
+        first.contains(&format!("wrote {values} field values")),
+        "{first}"
+    );
+    assert!(
+        first.contains("scanned pm25 of 3 air-quality stations"),
+        "{first}"
+    );
 
-    let second = ganzhi(&["demo", "--data-dir", data, "--scale", "tiny", "--fsync", "never"]);
+    let second = ganzhi(&[
+        "demo",
+        "--data-dir",
+        data,
+        "--scale",
+        "tiny",
+        "--fsync",
+        "never",
+    ]);
     assert!(!second.contains("replayed 0 WAL records"), "{second}");
     assert!(!second.contains("truncated"), "{second}");
 }
@@ -40,7 +61,9 @@ fn gen_output_is_accepted_whole() {
     let dir = tempfile::tempdir().unwrap();
     let db = Db::open(dir.path(), Options::default()).unwrap();
     db.create_database("city").unwrap();
-    let written = db.write_lines("city", body.as_bytes(), Precision::Nanoseconds).unwrap();
+    let written = db
+        .write_lines("city", body.as_bytes(), Precision::Nanoseconds)
+        .unwrap();
     assert_eq!(written.values, config.expected_values());
     assert_eq!(written.points, config.expected_lines());
 }

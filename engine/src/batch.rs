@@ -82,7 +82,11 @@ impl Batch {
 
     /// Point `i`'s fields as (field ids, values).
     pub fn fields_of(&self, i: usize) -> (&[FieldId], &[OwnedFieldValue]) {
-        let start = if i == 0 { 0 } else { self.field_end[i - 1] as usize };
+        let start = if i == 0 {
+            0
+        } else {
+            self.field_end[i - 1] as usize
+        };
         let end = self.field_end[i] as usize;
         (&self.field_ids[start..end], &self.values[start..end])
     }

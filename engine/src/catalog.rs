@@ -32,7 +32,10 @@ pub struct CatalogFile {
 
 impl Default for CatalogFile {
     fn default() -> Self {
-        CatalogFile { next_id: 1, databases: Vec::new() }
+        CatalogFile {
+            next_id: 1,
+            databases: Vec::new(),
+        }
     }
 }
 
@@ -126,7 +129,10 @@ pub fn validate_name(name: &str) -> Result<()> {
     } else {
         return Ok(());
     };
-    Err(Error::InvalidDatabaseName { name: name.to_owned(), reason })
+    Err(Error::InvalidDatabaseName {
+        name: name.to_owned(),
+        reason,
+    })
 }
 
 #[cfg(test)]
@@ -136,12 +142,21 @@ mod tests {
     #[test]
     fn store_then_load_round_trips() {
         let dir = tempfile::tempdir().unwrap();
-        assert_eq!(CatalogFile::load(dir.path()).unwrap(), CatalogFile::default());
+        assert_eq!(
+            CatalogFile::load(dir.path()).unwrap(),
+            CatalogFile::default()
+        );
         let cat = CatalogFile {
             next_id: 3,
             databases: vec![
-                DatabaseEntry { id: DbId(1), name: "city".into() },
-                DatabaseEntry { id: DbId(2), name: "温度".into() },
+                DatabaseEntry {
+                    id: DbId(1),
+                    name: "city".into(),
+                },
+                DatabaseEntry {
+                    id: DbId(2),
+                    name: "温度".into(),
+                },
             ],
         };
         cat.store(dir.path()).unwrap();
@@ -153,7 +168,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let cat = CatalogFile {
             next_id: 2,
-            databases: vec![DatabaseEntry { id: DbId(1), name: "city".into() }],
+            databases: vec![DatabaseEntry {
+                id: DbId(1),
+                name: "city".into(),
+            }],
         };
         cat.store(dir.path()).unwrap();
         let path = dir.path().join(FILE_NAME);
@@ -171,7 +189,10 @@ mod tests {
     fn names_are_validated() {
         assert!(validate_name("city").is_ok());
         for bad in ["", "a/b", "..", "a\0b"] {
-            assert!(matches!(validate_name(bad), Err(Error::InvalidDatabaseName { .. })));
+            assert!(matches!(
+                validate_name(bad),
+                Err(Error::InvalidDatabaseName { .. })
+            ));
         }
     }
 }

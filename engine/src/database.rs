@@ -48,7 +48,8 @@ impl Database {
     /// Applies a batch to the memtable; returns the values dropped (see `Memtable::apply`).
     pub fn apply(&self, batch: &Batch) -> u64 {
         let schema = self.schema();
-        self.memtable.apply(batch, |fid| schema.by_id(fid).map(|f| f.field_type))
+        self.memtable
+            .apply(batch, |fid| schema.by_id(fid).map(|f| f.field_type))
     }
 
     /// Registers the series and fields a replayed record defines. Returns why the record is

@@ -81,7 +81,9 @@ const WAL_DIR: &str = "wal";
 const LOCK_FILE: &str = "LOCK";
 
 fn now_nanos() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos() as i64)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as i64)
 }
 
 impl Db {
@@ -94,11 +96,19 @@ impl Db {
         match lock.try_lock() {
             Ok(()) => {}
             Err(fs::TryLockError::WouldBlock) => return Err(Error::Locked { path: dir }),
-            Err(fs::TryLockError::Error(e)) => return Err(Error::Io { path: lock_path, source: e }),
+            Err(fs::TryLockError::Error(e)) => {
+                return Err(Error::Io {
+                    path: lock_path,
+                    source: e,
+                })
+            }
         }
 
         let file = CatalogFile::load(&dir)?;
-        let mut catalog = Catalog { file, ..Catalog::default() };
+        let mut catalog = Catalog {
+            file,
+            ..Catalog::default()
+        };
         for entry in &catalog.file.databases {
             let db = Arc::new(Database::new(entry.id, entry.name.clone()));
             catalog.by_name.insert(entry.name.clone(), db.clone());
@@ -112,7 +122,9 @@ impl Db {
         let mut inconsistent: Option<String> = None;
         let last_seq = wal::recovery::replay(&wal_dir, &mut recovery, |rec| {
             // A record of a dropped database: its data is gone on purpose.
-            let Some(db) = catalog.by_id.get(&rec.db) else { return };
+            let Some(db) = catalog.by_id.get(&rec.db) else {
+                return;
+            };
             if let Err(e) = db.define_replayed(&rec.batch) {
                 inconsistent.get_or_insert(e);
             }
@@ -120,7 +132,11 @@ impl Db {
         })?;
         recovery.orphaned_points = orphans;
         if let Some(reason) = inconsistent {
-            return Err(Error::Corrupt { path: wal_dir, offset: 0, reason });
+            return Err(Error::Corrupt {
+                path: wal_dir,
+                offset: 0,
+                reason,
+            });
         }
         let wal = Arc::new(WalWriter::create(
             &wal_dir,
@@ -189,14 +205,21 @@ impl Db {
 
     fn create_database_entry(&self, name: &str) -> Result<Arc<Database>> {
         catalog::validate_name(name)?;
-        let mut cat = self.inner.catalog.write().unwrap_or_else(|e| e.into_inner());
+        let mut cat = self
+            .inner
+            .catalog
+            .write()
+            .unwrap_or_else(|e| e.into_inner());
         if let Some(db) = cat.by_name.get(name) {
             return Ok(db.clone());
         }
         let mut file = cat.file.clone();
         let id = DbId(file.next_id);
         file.next_id += 1;
-        file.databases.push(DatabaseEntry { id, name: name.to_owned() });
+        file.databases.push(DatabaseEntry {
+            id,
+            name: name.to_owned(),
+        });
         file.store(&self.inner.dir)?;
         cat.file = file;
         let db = Arc::new(Database::new(id, name.to_owned()));
@@ -208,7 +231,7 @@ impl Db {
     /// Database names, sorted.
     pub fn databases(&self) -> Vec<String> {
         let cat = self.inner.catalog.read().unwrap_or_else(|e| e.into_inner());
-        let mut names: Vec<String> = cat.by_name.keys().cloned().collect();
+        let mut names: Vec<String> = cat.by_name.values().map(|db| db.name.clone()).collect();
         names.sort();
         names
     }
@@ -223,7 +246,9 @@ impl Db {
             None if self.inner.options.create_databases_on_write => {
                 self.create_database_entry(name)
             }
-            None => Err(Error::DatabaseNotFound { name: name.to_owned() }),
+            None => Err(Error::DatabaseNotFound {
+                name: name.to_owned(),
+            }),
         }
     }
 
@@ -263,7 +288,10 @@ impl Db {
         for (i, point) in points.iter().enumerate() {
             let outcome = point
                 .to_line(i + 1)
-                .map_err(|reason| RejectedLine::InvalidPoint { line: i + 1, reason })
+                .map_err(|reason| RejectedLine::InvalidPoint {
+                    line: i + 1,
+                    reason,
+                })
                 .and_then(|line| resolver.add(&line, now));
             if let Err(r) = outcome {
                 rejected.push(r);
@@ -289,7 +317,11 @@ impl Db {
         let mut record = Vec::new();
         wal::record::encode_write(database.id, batch, &mut record);
         let seq = {
-            let _order = self.inner.sequencer.lock().unwrap_or_else(|e| e.into_inner());
+            let _order = self
+                .inner
+                .sequencer
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
             let seq = self.inner.wal.append(&record)?;
             resolver.mark_logged();
             database.apply(batch);
@@ -319,7 +351,9 @@ impl Db {
             let cat = self.inner.catalog.read().unwrap_or_else(|e| e.into_inner());
             cat.by_name.get(db).cloned()
         }
-        .ok_or_else(|| Error::DatabaseNotFound { name: db.to_owned() })?;
+        .ok_or_else(|| Error::DatabaseNotFound {
+            name: db.to_owned(),
+        })?;
 
         let selected: Vec<(crate::batch::FieldId, String, FieldType)> = {
             let schema = database.schema();
@@ -338,13 +372,19 @@ impl Db {
         };
         let mut series: Vec<_> = {
             let index = database.index();
-            index.measurement_series(measurement).filter(|s| tags.matches(s)).cloned().collect()
+            index
+                .measurement_series(measurement)
+                .filter(|s| tags.matches(s))
+                .cloned()
+                .collect()
         };
         series.sort_by(|a, b| a.key.cmp(&b.key));
 
         let mut out = Vec::new();
         for s in series {
-            let Some(buffer) = database.memtable.get(s.id) else { continue };
+            let Some(buffer) = database.memtable.get(s.id) else {
+                continue;
+            };
             let columns: Vec<_> = {
                 let mut buffer = Memtable::lock_buffer(&buffer);
                 selected
@@ -365,7 +405,11 @@ impl Db {
             out.push(SeriesRows {
                 key: s.key.to_string(),
                 measurement: s.measurement.to_string(),
-                tags: s.tags.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+                tags: s
+                    .tags
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
                 fields: selected.iter().map(|(_, k, t)| (k.clone(), *t)).collect(),
                 rows,
             });
@@ -387,7 +431,9 @@ impl Drop for Inner {
 
 impl std::fmt::Debug for Db {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Db").field("dir", &self.inner.dir).finish_non_exhaustive()
+        f.debug_struct("Db")
+            .field("dir", &self.inner.dir)
+            .finish_non_exhaustive()
     }
 }
 

@@ -74,18 +74,30 @@ impl<'a> Reader<'a> {
     }
 
     fn err(&self, reason: &'static str) -> DecodeError {
-        DecodeError { offset: self.pos, reason }
+        DecodeError {
+            offset: self.pos,
+            reason,
+        }
     }
 
     pub fn u8(&mut self) -> Result<u8, DecodeError> {
-        let b = *self.buf.get(self.pos).ok_or_else(|| self.err("unexpected end of data"))?;
+        let b = *self
+            .buf
+            .get(self.pos)
+            .ok_or_else(|| self.err("unexpected end of data"))?;
         self.pos += 1;
         Ok(b)
     }
 
     pub fn take(&mut self, n: usize) -> Result<&'a [u8], DecodeError> {
-        let end = self.pos.checked_add(n).ok_or_else(|| self.err("length overflow"))?;
-        let s = self.buf.get(self.pos..end).ok_or_else(|| self.err("unexpected end of data"))?;
+        let end = self
+            .pos
+            .checked_add(n)
+            .ok_or_else(|| self.err("length overflow"))?;
+        let s = self
+            .buf
+            .get(self.pos..end)
+            .ok_or_else(|| self.err("unexpected end of data"))?;
         self.pos = end;
         Ok(s)
     }
@@ -144,7 +156,10 @@ impl<'a> Reader<'a> {
     pub fn str(&mut self) -> Result<&'a str, DecodeError> {
         let start = self.pos;
         let b = self.bytes()?;
-        std::str::from_utf8(b).map_err(|_| DecodeError { offset: start, reason: "invalid UTF-8" })
+        std::str::from_utf8(b).map_err(|_| DecodeError {
+            offset: start,
+            reason: "invalid UTF-8",
+        })
     }
 }
 

@@ -17,9 +17,17 @@ pub enum Error {
     /// An operating-system error on a file or directory.
     Io { path: PathBuf, source: io::Error },
     /// A file's bytes fail their checksum or do not parse as the format says they should.
-    Corrupt { path: PathBuf, offset: u64, reason: String },
+    Corrupt {
+        path: PathBuf,
+        offset: u64,
+        reason: String,
+    },
     /// A file written by a newer (or unknown) format version.
-    UnsupportedVersion { path: PathBuf, found: u32, supported: u32 },
+    UnsupportedVersion {
+        path: PathBuf,
+        found: u32,
+        supported: u32,
+    },
     /// The database was never created.
     DatabaseNotFound { name: String },
     /// A database name that cannot be used (empty, too long, or with a path separator or NUL).
@@ -27,7 +35,10 @@ pub enum Error {
     /// A point from the embedded API that breaks a rule of the data model.
     InvalidPoint { index: usize, reason: String },
     /// Some lines of a write were rejected; the others were written and are durable.
-    PartialWrite { accepted: WriteSummary, rejected: Vec<RejectedLine> },
+    PartialWrite {
+        accepted: WriteSummary,
+        rejected: Vec<RejectedLine>,
+    },
     /// The write-ahead log failed earlier (for instance an fsync error); the engine refuses
     /// writes until it is reopened, because it cannot tell what reached the disk.
     WalFailed { reason: String },
@@ -66,9 +77,8 @@ impl RejectedLine {
     pub fn line(&self) -> usize {
         match self {
             RejectedLine::Syntax(e) => e.line,
-            RejectedLine::FieldTypeConflict { line, .. } | RejectedLine::InvalidPoint { line, .. } => {
-                *line
-            }
+            RejectedLine::FieldTypeConflict { line, .. }
+            | RejectedLine::InvalidPoint { line, .. } => *line,
         }
     }
 }
@@ -77,7 +87,13 @@ impl fmt::Display for RejectedLine {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             RejectedLine::Syntax(e) => write!(f, "{e}"),
-            RejectedLine::FieldTypeConflict { line, measurement, field, existing, new } => write!(
+            RejectedLine::FieldTypeConflict {
+                line,
+                measurement,
+                field,
+                existing,
+                new,
+            } => write!(
                 f,
                 "line {line}: field type conflict: field \"{field}\" of measurement \
                  \"{measurement}\" is type {existing}, not {new}"
@@ -91,10 +107,22 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Io { path, source } => write!(f, "I/O error on {}: {source}", path.display()),
-            Error::Corrupt { path, offset, reason } => {
-                write!(f, "corrupt file {} at offset {offset}: {reason}", path.display())
+            Error::Corrupt {
+                path,
+                offset,
+                reason,
+            } => {
+                write!(
+                    f,
+                    "corrupt file {} at offset {offset}: {reason}",
+                    path.display()
+                )
             }
-            Error::UnsupportedVersion { path, found, supported } => write!(
+            Error::UnsupportedVersion {
+                path,
+                found,
+                supported,
+            } => write!(
                 f,
                 "{} has format version {found}; this build reads version {supported}",
                 path.display()
@@ -120,10 +148,17 @@ impl fmt::Display for Error {
                 Ok(())
             }
             Error::WalFailed { reason } => {
-                write!(f, "write-ahead log failed, writes refused until reopen: {reason}")
+                write!(
+                    f,
+                    "write-ahead log failed, writes refused until reopen: {reason}"
+                )
             }
             Error::Locked { path } => {
-                write!(f, "data directory {} is in use by another process", path.display())
+                write!(
+                    f,
+                    "data directory {} is in use by another process",
+                    path.display()
+                )
             }
         }
     }
@@ -147,6 +182,9 @@ pub(crate) trait IoContext<T> {
 
 impl<T> IoContext<T> for io::Result<T> {
     fn at(self, path: impl Into<PathBuf>) -> Result<T> {
-        self.map_err(|source| Error::Io { path: path.into(), source })
+        self.map_err(|source| Error::Io {
+            path: path.into(),
+            source,
+        })
     }
 }

@@ -91,7 +91,11 @@ pub struct Column {
 
 impl Column {
     fn new(t: FieldType) -> Column {
-        Column { times: Vec::new(), values: Values::new(t), normalized: true }
+        Column {
+            times: Vec::new(),
+            values: Values::new(t),
+            normalized: true,
+        }
     }
 
     fn push(&mut self, time: i64, v: &OwnedFieldValue) -> Option<usize> {
@@ -146,7 +150,10 @@ pub struct SeriesBuffer {
 impl SeriesBuffer {
     /// The column of `field`, normalized, if the series has any point of it.
     pub fn column(&mut self, field: FieldId) -> Option<&mut Column> {
-        self.fields.iter_mut().find(|(f, _)| *f == field).map(|(_, c)| c)
+        self.fields
+            .iter_mut()
+            .find(|(f, _)| *f == field)
+            .map(|(_, c)| c)
     }
 }
 
@@ -209,12 +216,19 @@ impl Memtable {
             }
         }
         self.stats.bytes.fetch_add(bytes, Ordering::Relaxed);
-        self.stats.values.fetch_add(batch.value_count() as u64 - dropped, Ordering::Relaxed);
+        self.stats
+            .values
+            .fetch_add(batch.value_count() as u64 - dropped, Ordering::Relaxed);
         dropped
     }
 
     fn buffer(&self, sid: SeriesId) -> Arc<Mutex<SeriesBuffer>> {
-        if let Some(b) = self.series.read().unwrap_or_else(|e| e.into_inner()).get(&sid) {
+        if let Some(b) = self
+            .series
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&sid)
+        {
             return b.clone();
         }
         let mut map = self.series.write().unwrap_or_else(|e| e.into_inner());
@@ -223,7 +237,11 @@ impl Memtable {
 
     /// The buffer of a series, if it has points here.
     pub fn get(&self, sid: SeriesId) -> Option<Arc<Mutex<SeriesBuffer>>> {
-        self.series.read().unwrap_or_else(|e| e.into_inner()).get(&sid).cloned()
+        self.series
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&sid)
+            .cloned()
     }
 
     /// Locks a series buffer for reading (columns normalize on access).
@@ -245,13 +263,22 @@ mod tests {
     }
 
     fn floats(c: &Column) -> Vec<(i64, f64)> {
-        let Values::Float(v) = &c.values else { panic!("not floats") };
+        let Values::Float(v) = &c.values else {
+            panic!("not floats")
+        };
         c.times.iter().copied().zip(v.iter().copied()).collect()
     }
 
     #[test]
     fn out_of_order_points_are_sorted_and_the_last_duplicate_wins() {
-        let mut c = col(&[(30, 3.0), (10, 1.0), (20, 2.0), (10, 1.5), (30, 3.5), (40, 4.0)]);
+        let mut c = col(&[
+            (30, 3.0),
+            (10, 1.0),
+            (20, 2.0),
+            (10, 1.5),
+            (30, 3.5),
+            (40, 4.0),
+        ]);
         let r = c.range(i64::MIN, i64::MAX);
         assert_eq!(r, 0..4);
         assert_eq!(floats(&c), vec![(10, 1.5), (20, 2.0), (30, 3.5), (40, 4.0)]);

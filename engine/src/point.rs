@@ -28,7 +28,12 @@ pub struct Point {
 
 impl Point {
     pub fn new(measurement: impl Into<String>) -> Self {
-        Point { measurement: measurement.into(), tags: Vec::new(), fields: Vec::new(), timestamp: None }
+        Point {
+            measurement: measurement.into(),
+            tags: Vec::new(),
+            fields: Vec::new(),
+            timestamp: None,
+        }
     }
 
     pub fn tag(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {

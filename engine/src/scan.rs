@@ -16,7 +16,10 @@ pub struct TimeRange {
 }
 
 impl TimeRange {
-    pub const ALL: TimeRange = TimeRange { min: i64::MIN, max: i64::MAX };
+    pub const ALL: TimeRange = TimeRange {
+        min: i64::MIN,
+        max: i64::MAX,
+    };
 
     pub fn new(min: i64, max: i64) -> Self {
         TimeRange { min, max }

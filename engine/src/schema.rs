@@ -73,7 +73,9 @@ impl Schema {
             return if e.field_type == field_type {
                 Ok(e.clone())
             } else {
-                Err(TypeConflict { existing: e.field_type })
+                Err(TypeConflict {
+                    existing: e.field_type,
+                })
             };
         }
         let id = FieldId(self.next_id);
@@ -128,7 +130,10 @@ impl Schema {
 
     /// The fields of a measurement, sorted by key.
     pub fn fields_of(&self, measurement: &str) -> impl Iterator<Item = &Arc<FieldEntry>> {
-        self.measurements.get(measurement).into_iter().flat_map(|m| m.values())
+        self.measurements
+            .get(measurement)
+            .into_iter()
+            .flat_map(|m| m.values())
     }
 }
 
@@ -140,13 +145,21 @@ mod tests {
     fn a_field_keeps_its_first_type() {
         let mut s = Schema::default();
         let a = s.get_or_create("air", "pm25", FieldType::Float).unwrap();
-        assert_eq!(s.get_or_create("air", "pm25", FieldType::Float).unwrap().id, a.id);
         assert_eq!(
-            s.get_or_create("air", "pm25", FieldType::Integer).unwrap_err(),
-            TypeConflict { existing: FieldType::Float }
+            s.get_or_create("air", "pm25", FieldType::Float).unwrap().id,
+            a.id
+        );
+        assert_eq!(
+            s.get_or_create("air", "pm25", FieldType::Integer)
+                .unwrap_err(),
+            TypeConflict {
+                existing: FieldType::Float
+            }
         );
         // The same key in another measurement is another field.
-        let b = s.get_or_create("noise", "pm25", FieldType::Integer).unwrap();
+        let b = s
+            .get_or_create("noise", "pm25", FieldType::Integer)
+            .unwrap();
         assert_ne!(a.id, b.id);
     }
 
@@ -161,9 +174,15 @@ mod tests {
         };
         s.insert_replayed(&def).unwrap();
         s.insert_replayed(&def).unwrap();
-        let other = FieldDef { field_type: FieldType::String, ..def.clone() };
+        let other = FieldDef {
+            field_type: FieldType::String,
+            ..def.clone()
+        };
         assert!(s.insert_replayed(&other).is_err());
         // New fields continue after the highest replayed id.
-        assert_eq!(s.get_or_create("air", "pm10", FieldType::Float).unwrap().id, FieldId(5));
+        assert_eq!(
+            s.get_or_create("air", "pm10", FieldType::Float).unwrap().id,
+            FieldId(5)
+        );
     }
 }

@@ -87,7 +87,10 @@ impl SeriesIndex {
             id,
             key: Arc::from(key),
             measurement: measurement.into(),
-            tags: tags.iter().map(|(k, v)| (Box::from(*k), Box::from(*v))).collect(),
+            tags: tags
+                .iter()
+                .map(|(k, v)| (Box::from(*k), Box::from(*v)))
+                .collect(),
             logged: AtomicBool::new(false),
         });
         self.insert(entry.clone());
@@ -101,7 +104,10 @@ impl SeriesIndex {
             return if &*e.key == key {
                 Ok(())
             } else {
-                Err(format!("series id {} defined twice: {:?} and {key:?}", id.0, e.key))
+                Err(format!(
+                    "series id {} defined twice: {:?} and {key:?}",
+                    id.0, e.key
+                ))
             };
         }
         let (measurement, tags) =
@@ -110,7 +116,10 @@ impl SeriesIndex {
             id,
             key: Arc::from(key),
             measurement: measurement.into(),
-            tags: tags.into_iter().map(|(k, v)| (k.into(), v.into())).collect(),
+            tags: tags
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
             logged: AtomicBool::new(true),
         });
         self.next_id = self.next_id.max(id.0 + 1);
@@ -119,7 +128,10 @@ impl SeriesIndex {
     }
 
     fn insert(&mut self, entry: Arc<SeriesEntry>) {
-        let ids = self.by_measurement.entry(entry.measurement.clone()).or_default();
+        let ids = self
+            .by_measurement
+            .entry(entry.measurement.clone())
+            .or_default();
         match ids.binary_search(&entry.id) {
             Ok(_) => {}
             Err(pos) => ids.insert(pos, entry.id),

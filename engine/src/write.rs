@@ -71,7 +71,13 @@ impl<'d> Resolver<'d> {
                         self.field_ids.push((e.clone(), j))
                     }
                     Some(e) => {
-                        return Err(conflict(line, j, TypeConflict { existing: e.field_type }))
+                        return Err(conflict(
+                            line,
+                            j,
+                            TypeConflict {
+                                existing: e.field_type,
+                            },
+                        ))
                     }
                     None => {}
                 }
@@ -111,9 +117,15 @@ impl<'d> Resolver<'d> {
         let entry = match found {
             Some(e) => e,
             None => {
-                let tags: Vec<(&str, &str)> =
-                    line.tags.iter().map(|(k, v)| (k.as_ref(), v.as_ref())).collect();
-                self.db.index_mut().get_or_create(&self.key, &line.measurement, &tags).0
+                let tags: Vec<(&str, &str)> = line
+                    .tags
+                    .iter()
+                    .map(|(k, v)| (k.as_ref(), v.as_ref()))
+                    .collect();
+                self.db
+                    .index_mut()
+                    .get_or_create(&self.key, &line.measurement, &tags)
+                    .0
             }
         };
         if !entry.is_logged() && self.seen_series.insert(entry.id) {

@@ -23,7 +23,14 @@ fn body(writer: usize, batch: usize) -> String {
 #[test]
 fn writers_and_readers_run_together() {
     let dir = tempfile::tempdir().unwrap();
-    let db = Db::open(dir.path(), Options { fsync: Fsync::Always, ..Options::default() }).unwrap();
+    let db = Db::open(
+        dir.path(),
+        Options {
+            fsync: Fsync::Always,
+            ..Options::default()
+        },
+    )
+    .unwrap();
     db.create_database("city").unwrap();
     let done = AtomicBool::new(false);
 
@@ -55,7 +62,11 @@ fn writers_and_readers_run_together() {
                         for row in &series.rows {
                             assert!(row.values.iter().all(Option::is_some), "torn point {row:?}");
                         }
-                        let w: usize = series.key.trim_start_matches("traffic,detector=d").parse().unwrap();
+                        let w: usize = series
+                            .key
+                            .trim_start_matches("traffic,detector=d")
+                            .parse()
+                            .unwrap();
                         // Acknowledged data never disappears.
                         assert!(series.rows.len() >= last_seen[w]);
                         last_seen[w] = series.rows.len();
@@ -69,7 +80,15 @@ fn writers_and_readers_run_together() {
         done.store(true, Ordering::Release);
     });
 
-    let all = db.scan("city", "traffic", &TagPredicate::All, &["vehicle_count"], TimeRange::ALL).unwrap();
+    let all = db
+        .scan(
+            "city",
+            "traffic",
+            &TagPredicate::All,
+            &["vehicle_count"],
+            TimeRange::ALL,
+        )
+        .unwrap();
     assert_eq!(all.len(), WRITERS);
     for series in &all {
         assert_eq!(series.rows.len(), BATCHES * LINES);
@@ -82,22 +101,35 @@ fn writers_and_readers_run_together() {
     let records = stats.records.load(Ordering::Relaxed);
     let fsyncs = stats.fsyncs.load(Ordering::Relaxed);
     assert_eq!(records, (WRITERS * BATCHES) as u64);
-    assert!(fsyncs < records, "{fsyncs} fsyncs for {records} records: no group commit");
+    assert!(
+        fsyncs < records,
+        "{fsyncs} fsyncs for {records} records: no group commit"
+    );
 }
 
 #[test]
 fn scan_filters_by_tags_fields_and_time() {
     let dir = tempfile::tempdir().unwrap();
-    let db = Db::open(dir.path(), Options { fsync: Fsync::Never, ..Options::default() }).unwrap();
+    let db = Db::open(
+        dir.path(),
+        Options {
+            fsync: Fsync::Never,
+            ..Options::default()
+        },
+    )
+    .unwrap();
     db.create_database("city").unwrap();
     let body = "air,district=haidian,station=a pm25=10,pm10=20 100\n\
                 air,district=haidian,station=b pm25=11 100\n\
                 air,district=chaoyang,station=c pm25=12,pm10=22 100\n\
                 air,district=haidian,station=a pm25=13 200\n\
                 air,district=haidian,station=a pm10=24 300\n";
-    db.write_lines("city", body.as_bytes(), Precision::Nanoseconds).unwrap();
+    db.write_lines("city", body.as_bytes(), Precision::Nanoseconds)
+        .unwrap();
     let haidian = TagPredicate::eq("district", "haidian");
-    let got = db.scan("city", "air", &haidian, &["pm10"], TimeRange::new(0, 250)).unwrap();
+    let got = db
+        .scan("city", "air", &haidian, &["pm10"], TimeRange::new(0, 250))
+        .unwrap();
     // Station b has no pm10 in range: it yields no series.
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].key, "air,district=haidian,station=a");
@@ -106,7 +138,13 @@ fn scan_filters_by_tags_fields_and_time() {
     let not_a = TagPredicate::NotEq("station".into(), "a".into());
     let got = db.scan("city", "air", &not_a, &[], TimeRange::ALL).unwrap();
     let keys: Vec<&str> = got.iter().map(|s| s.key.as_str()).collect();
-    assert_eq!(keys, ["air,district=chaoyang,station=c", "air,district=haidian,station=b"]);
+    assert_eq!(
+        keys,
+        [
+            "air,district=chaoyang,station=c",
+            "air,district=haidian,station=b"
+        ]
+    );
     let fields: Vec<&str> = got[0].fields.iter().map(|(k, _)| k.as_str()).collect();
     assert_eq!(fields, ["pm10", "pm25"]);
     assert!(matches!(

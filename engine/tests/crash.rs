@@ -34,8 +34,17 @@ fn batch_body(thread: usize, batch: usize) -> String {
 /// The child: ingest until killed.
 #[test]
 fn crash_child() {
-    let Ok(dir) = std::env::var(CHILD_DIR_VAR) else { return };
-    let db = Db::open(&dir, Options { fsync: Fsync::Always, ..Options::default() }).unwrap();
+    let Ok(dir) = std::env::var(CHILD_DIR_VAR) else {
+        return;
+    };
+    let db = Db::open(
+        &dir,
+        Options {
+            fsync: Fsync::Always,
+            ..Options::default()
+        },
+    )
+    .unwrap();
     db.create_database("city").unwrap();
     let stdout = std::sync::Mutex::new(std::io::stdout());
     std::thread::scope(|s| {
@@ -45,7 +54,8 @@ fn crash_child() {
             s.spawn(move || {
                 for batch in 0.. {
                     let body = batch_body(thread, batch);
-                    db.write_lines("city", body.as_bytes(), Precision::Nanoseconds).unwrap();
+                    db.write_lines("city", body.as_bytes(), Precision::Nanoseconds)
+                        .unwrap();
                     let mut out = stdout.lock().unwrap();
                     writeln!(out, "ACK {thread} {batch}").unwrap();
                     out.flush().unwrap();
@@ -84,11 +94,16 @@ fn sigkill_mid_ingest_loses_no_acknowledged_write() {
             }
         }
         child.wait().unwrap();
-        assert!(acked.len() >= kill_after, "child stopped early after {} acks", acked.len());
+        assert!(
+            acked.len() >= kill_after,
+            "child stopped early after {} acks",
+            acked.len()
+        );
 
         let db = Db::open(dir.path(), Options::default()).unwrap();
-        let series =
-            db.scan("city", "power", &TagPredicate::All, &[], TimeRange::ALL).unwrap();
+        let series = db
+            .scan("city", "power", &TagPredicate::All, &[], TimeRange::ALL)
+            .unwrap();
         // Count the points of each (thread, batch) found.
         let mut found = std::collections::BTreeMap::<(usize, usize), usize>::new();
         for s in &series {
@@ -103,7 +118,11 @@ fn sigkill_mid_ingest_loses_no_acknowledged_write() {
             }
         }
         for key in &acked {
-            assert_eq!(found.get(key), Some(&LINES_PER_BATCH), "acked batch {key:?} incomplete");
+            assert_eq!(
+                found.get(key),
+                Some(&LINES_PER_BATCH),
+                "acked batch {key:?} incomplete"
+            );
         }
         for (key, n) in &found {
             assert_eq!(*n, LINES_PER_BATCH, "batch {key:?} is partly present");

@@ -15,7 +15,7 @@ const SERIES: [(&str, &str); 4] = [
     ("air", "station=a"),
     ("air", "station=b"),
     ("air", "district=x\\,y,station=c"),
-    ("noise", "site=n 1"),
+    ("noise", "site=n\\ 1"),
 ];
 
 /// The field's type is fixed by its index: f0 float, f1 integer, f2 string, f3 boolean,
@@ -26,7 +26,7 @@ fn value_of(field: usize, seed: i64) -> OwnedFieldValue {
         1 => FieldValue::Integer(seed * 7 - 100),
         2 => FieldValue::String(format!("s \"{seed}\"\\").into()),
         3 => FieldValue::Boolean(seed % 2 == 0),
-        _ => FieldValue::Unsigned(seed as u64 * 3),
+        _ => FieldValue::Unsigned(seed.unsigned_abs() * 3),
     }
 }
 
@@ -89,8 +89,11 @@ fn op_strategy() -> impl Strategy<Value = Op> {
 type Model = BTreeMap<(usize, usize), BTreeMap<i64, OwnedFieldValue>>;
 
 fn fields_of(p: &WritePoint) -> Vec<(usize, OwnedFieldValue)> {
-    let mut fields: Vec<(usize, OwnedFieldValue)> =
-        p.fields.iter().map(|&(f, seed)| (f, value_of(f, seed))).collect();
+    let mut fields: Vec<(usize, OwnedFieldValue)> = p
+        .fields
+        .iter()
+        .map(|&(f, seed)| (f, value_of(f, seed)))
+        .collect();
     if let Some(c) = p.conflict {
         match fields.iter_mut().find(|(f, _)| *f == c) {
             Some(slot) => slot.1 = wrong_value_of(c),
@@ -101,7 +104,14 @@ fn fields_of(p: &WritePoint) -> Vec<(usize, OwnedFieldValue)> {
 }
 
 fn open(dir: &std::path::Path) -> Db {
-    let db = Db::open(dir, Options { fsync: Fsync::Never, ..Options::default() }).unwrap();
+    let db = Db::open(
+        dir,
+        Options {
+            fsync: Fsync::Never,
+            ..Options::default()
+        },
+    )
+    .unwrap();
     db.create_database("city").unwrap();
     db
 }
@@ -123,7 +133,9 @@ fn apply_to_model(model: &mut Model, points: &[WritePoint]) -> Vec<usize> {
 fn check(db: &Db, model: &Model) {
     for (s, (measurement, tags)) in SERIES.iter().enumerate() {
         let key = format!("{measurement},{tags}");
-        let got = db.scan("city", measurement, &TagPredicate::All, &[], TimeRange::ALL).unwrap();
+        let got = db
+            .scan("city", measurement, &TagPredicate::All, &[], TimeRange::ALL)
+            .unwrap();
         let series = got.iter().find(|r| r.key == key);
         for f in 0..5 {
             let expected = model.get(&(s, f)).cloned().unwrap_or_default();
@@ -139,7 +151,10 @@ fn check(db: &Db, model: &Model) {
             assert_eq!(actual, expected, "series {key} field f{f}");
         }
         if let Some(sr) = series {
-            assert!(sr.rows.windows(2).all(|w| w[0].time < w[1].time), "rows out of order");
+            assert!(
+                sr.rows.windows(2).all(|w| w[0].time < w[1].time),
+                "rows out of order"
+            );
         }
     }
 }
@@ -148,9 +163,15 @@ fn run(ops: Vec<Op>) {
     let dir = tempfile::tempdir().unwrap();
     let mut db = open(dir.path());
     // Fix each field's type in both measurements, on series the checks do not look at.
-    let all_fields: Vec<String> = (0..5).map(|f| format!("f{f}={}", lp_value(&value_of(f, 1)))).collect();
-    let seed = format!("air,station=seed {0} 0\nnoise,site=seed {0} 0\n", all_fields.join(","));
-    db.write_lines("city", seed.as_bytes(), Precision::Nanoseconds).unwrap();
+    let all_fields: Vec<String> = (0..5)
+        .map(|f| format!("f{f}={}", lp_value(&value_of(f, 1))))
+        .collect();
+    let seed = format!(
+        "air,station=seed {0} 0\nnoise,site=seed {0} 0\n",
+        all_fields.join(",")
+    );
+    db.write_lines("city", seed.as_bytes(), Precision::Nanoseconds)
+        .unwrap();
     let mut model = Model::new();
     for op in ops {
         match op {
@@ -174,10 +195,9 @@ fn run(ops: Vec<Op>) {
                     .map(|p| {
                         let (m, tags) = SERIES[p.series];
                         let mut point = Point::new(m).timestamp(p.time);
-                        let (_, parsed) = ganzhi_engine::line_protocol::parse_series_key(
-                            &format!("{m},{tags}"),
-                        )
-                        .unwrap();
+                        let (_, parsed) =
+                            ganzhi_engine::line_protocol::parse_series_key(&format!("{m},{tags}"))
+                                .unwrap();
                         for (k, v) in parsed {
                             point = point.tag(k, v);
                         }
@@ -206,7 +226,9 @@ fn check_result(result: ganzhi_engine::Result<ganzhi_engine::WriteSummary>, reje
         Err(Error::PartialWrite { rejected, .. }) => {
             let lines: Vec<usize> = rejected.iter().map(RejectedLine::line).collect();
             assert_eq!(lines, rejects);
-            assert!(rejected.iter().all(|r| matches!(r, RejectedLine::FieldTypeConflict { .. })));
+            assert!(rejected
+                .iter()
+                .all(|r| matches!(r, RejectedLine::FieldTypeConflict { .. })));
         }
         Err(e) => panic!("unexpected error {e}"),
     }

@@ -7,7 +7,10 @@ use std::path::{Path, PathBuf};
 use ganzhi_engine::{Db, Fsync, Options, Precision, TagPredicate, TimeRange};
 
 fn options() -> Options {
-    Options { fsync: Fsync::Never, ..Options::default() }
+    Options {
+        fsync: Fsync::Never,
+        ..Options::default()
+    }
 }
 
 /// Writes `batches` batches of 10 points each (batch `b` at times b*10..b*10+10), closes the
@@ -16,9 +19,11 @@ fn write_batches(dir: &Path, batches: i64) -> PathBuf {
     let db = Db::open(dir, options()).unwrap();
     db.create_database("city").unwrap();
     for b in 0..batches {
-        let body: String =
-            (0..10).map(|i| format!("river,gauge=g1 level={b}.{i} {}\n", b * 10 + i)).collect();
-        db.write_lines("city", body.as_bytes(), Precision::Nanoseconds).unwrap();
+        let body: String = (0..10)
+            .map(|i| format!("river,gauge=g1 level={b}.{i} {}\n", b * 10 + i))
+            .collect();
+        db.write_lines("city", body.as_bytes(), Precision::Nanoseconds)
+            .unwrap();
     }
     drop(db);
     let mut segments: Vec<PathBuf> = fs::read_dir(dir.join("wal"))
@@ -31,8 +36,13 @@ fn write_batches(dir: &Path, batches: i64) -> PathBuf {
 }
 
 fn times(db: &Db) -> Vec<i64> {
-    let series = db.scan("city", "river", &TagPredicate::All, &[], TimeRange::ALL).unwrap();
-    series.iter().flat_map(|s| s.rows.iter().map(|r| r.time)).collect()
+    let series = db
+        .scan("city", "river", &TagPredicate::All, &[], TimeRange::ALL)
+        .unwrap();
+    series
+        .iter()
+        .flat_map(|s| s.rows.iter().map(|r| r.time))
+        .collect()
 }
 
 /// Byte offsets where each record ends, read from the frame headers.
@@ -96,7 +106,12 @@ fn a_flipped_bit_in_the_last_record_is_detected_and_cut() {
     assert_eq!(times(&db), (0..30).collect::<Vec<i64>>());
 
     // New writes after recovery are durable across another reopen.
-    db.write_lines("city", b"river,gauge=g1 level=9.9 1000\n", Precision::Nanoseconds).unwrap();
+    db.write_lines(
+        "city",
+        b"river,gauge=g1 level=9.9 1000\n",
+        Precision::Nanoseconds,
+    )
+    .unwrap();
     drop(db);
     let db = Db::open(dir.path(), options()).unwrap();
     let mut expected: Vec<i64> = (0..30).collect();

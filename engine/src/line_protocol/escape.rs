@@ -117,10 +117,7 @@ pub(super) fn fmt_field_value<W: Write + ?Sized>(out: &mut W, v: &FieldValue<'_>
 
 /// The canonical series key `measurement,k=v,k2=v2`, escaped as line protocol. The tags are
 /// written in the order given: pass them sorted by key (as [`Line::tags`](super::Line) are).
-pub fn series_key(
-    measurement: &str,
-    sorted_tags: &[(impl AsRef<str>, impl AsRef<str>)],
-) -> String {
+pub fn series_key(measurement: &str, sorted_tags: &[(impl AsRef<str>, impl AsRef<str>)]) -> String {
     let mut key = String::with_capacity(
         measurement.len()
             + sorted_tags

@@ -3,9 +3,9 @@
 //! Every delimiter of line protocol is ASCII, so scanning works on bytes and a token found
 //! between two delimiters of a valid UTF-8 text is itself valid UTF-8.
 
-/// Stops a measurement token: `,` ` ` `\` `\n`.
+/// Stops a measurement token: `,` ` ` `\` `\n` (and `\r`, which ends it only before `\n`).
 pub(super) const MEASUREMENT: u8 = 1 << 0;
-/// Stops a tag key, tag value or field key token: `=` `,` ` ` `\` `\n`.
+/// Stops a tag key, tag value or field key token: `=` `,` ` ` `\` `\n` (and `\r`, as above).
 pub(super) const KEY: u8 = 1 << 1;
 /// Stops an unquoted field value: `,` ` ` `\n` `\r`.
 pub(super) const VALUE: u8 = 1 << 2;
@@ -25,7 +25,7 @@ const fn build_classes() -> [u8; 256] {
     t[b'\\' as usize] = MEASUREMENT | KEY | STRING | SERIES_MEASUREMENT | SERIES_KEY;
     t[b'\n' as usize] = MEASUREMENT | KEY | VALUE | STRING | TIMESTAMP;
     t[b'=' as usize] = KEY | SERIES_KEY;
-    t[b'\r' as usize] = VALUE | TIMESTAMP;
+    t[b'\r' as usize] = MEASUREMENT | KEY | VALUE | TIMESTAMP;
     t[b'"' as usize] = STRING;
     t[b'\t' as usize] = TIMESTAMP;
     t
@@ -61,20 +61,24 @@ pub(super) fn is_string_escapable(b: u8) -> bool {
 
 /// Scans a measurement, key or tag value from `i` to the first *unescaped* byte in `mask`
 /// (`mask` must stop at backslashes). Returns the end and whether an escape sequence occurred.
-/// A backslash before a byte that is not escapable is an ordinary byte.
+/// A backslash before a byte that is not escapable is an ordinary byte, and so is a `\r` that
+/// does not start a `\r\n` line ending.
 #[inline]
 pub(super) fn scan_escaped(bytes: &[u8], mut i: usize, mask: u8) -> (usize, bool) {
     let mut escaped = false;
     loop {
         i = find(bytes, i, mask);
-        if bytes.get(i) != Some(&b'\\') {
-            return (i, escaped);
-        }
-        if bytes.get(i + 1).is_some_and(|&n| is_key_escapable(n)) {
-            escaped = true;
-            i += 2;
-        } else {
-            i += 1;
+        match bytes.get(i) {
+            Some(b'\\') => {
+                if bytes.get(i + 1).is_some_and(|&n| is_key_escapable(n)) {
+                    escaped = true;
+                    i += 2;
+                } else {
+                    i += 1;
+                }
+            }
+            Some(b'\r') if bytes.get(i + 1) != Some(&b'\n') => i += 1,
+            _ => return (i, escaped),
         }
     }
 }

@@ -173,12 +173,12 @@ pub(super) fn parse_value<'a>(
     let token = body.get(start..end).unwrap_or_default();
     let value = match first {
         b'0'..=b'9' | b'-' | b'+' | b'.' => parse_number(token, key),
-        b't' | b'T' | b'f' | b'F' => parse_bool(token)
-            .map(FieldValue::Boolean)
-            .ok_or_else(|| LineErrorKind::InvalidBoolean {
+        b't' | b'T' | b'f' | b'F' => parse_bool(token).map(FieldValue::Boolean).ok_or_else(|| {
+            LineErrorKind::InvalidBoolean {
                 key: key.to_owned(),
                 text: clip(token),
-            }),
+            }
+        }),
         _ if is_non_finite_literal(token) => Err(LineErrorKind::NonFiniteFloat {
             key: key.to_owned(),
             text: clip(token),
@@ -197,33 +197,42 @@ pub(super) fn parse_value<'a>(
 fn parse_number<'a>(token: &[u8], key: &str) -> Result<FieldValue<'a>, LineErrorKind> {
     let err = |make: fn(String, String) -> LineErrorKind| make(key.to_owned(), clip(token));
     match token.split_last() {
-        Some((b'i', number)) => parse_i64(number).map(FieldValue::Integer).map_err(|e| match e {
-            IntError::Syntax => err(|key, text| LineErrorKind::InvalidInteger { key, text }),
-            IntError::Range => err(|key, text| LineErrorKind::IntegerOutOfRange { key, text }),
-        }),
+        Some((b'i', number)) => parse_i64(number)
+            .map(FieldValue::Integer)
+            .map_err(|e| match e {
+                IntError::Syntax => err(|key, text| LineErrorKind::InvalidInteger { key, text }),
+                IntError::Range => err(|key, text| LineErrorKind::IntegerOutOfRange { key, text }),
+            }),
         Some((b'u', number)) => {
             let (negative, digits) = match number.split_first() {
                 Some((b'-', rest)) => (true, rest),
                 _ => (false, number),
             };
             match parse_digits(digits) {
-                Err(IntError::Syntax) => {
-                    Err(err(|key, text| LineErrorKind::InvalidUnsigned { key, text }))
-                }
-                _ if negative => Err(err(|key, text| LineErrorKind::NegativeUnsigned { key, text })),
-                Err(IntError::Range) => {
-                    Err(err(|key, text| LineErrorKind::UnsignedOutOfRange { key, text }))
-                }
+                Err(IntError::Syntax) => Err(err(|key, text| LineErrorKind::InvalidUnsigned {
+                    key,
+                    text,
+                })),
+                _ if negative => Err(err(|key, text| LineErrorKind::NegativeUnsigned {
+                    key,
+                    text,
+                })),
+                Err(IntError::Range) => Err(err(|key, text| LineErrorKind::UnsignedOutOfRange {
+                    key,
+                    text,
+                })),
                 Ok(v) => Ok(FieldValue::Unsigned(v)),
             }
         }
-        _ => parse_f64(token).map(FieldValue::Float).map_err(|e| match e {
-            FloatError::Syntax if is_non_finite_literal(token) => {
-                err(|key, text| LineErrorKind::NonFiniteFloat { key, text })
-            }
-            FloatError::Syntax => err(|key, text| LineErrorKind::InvalidFloat { key, text }),
-            FloatError::Range => err(|key, text| LineErrorKind::FloatOutOfRange { key, text }),
-        }),
+        _ => parse_f64(token)
+            .map(FieldValue::Float)
+            .map_err(|e| match e {
+                FloatError::Syntax if is_non_finite_literal(token) => {
+                    err(|key, text| LineErrorKind::NonFiniteFloat { key, text })
+                }
+                FloatError::Syntax => err(|key, text| LineErrorKind::InvalidFloat { key, text }),
+                FloatError::Range => err(|key, text| LineErrorKind::FloatOutOfRange { key, text }),
+            }),
     }
 }
 
@@ -346,7 +355,16 @@ mod tests {
 
     #[test]
     fn non_finite_literals() {
-        for s in ["nan", "NaN", "-nan", "inf", "+Inf", "-INF", "Infinity", "-infinity"] {
+        for s in [
+            "nan",
+            "NaN",
+            "-nan",
+            "inf",
+            "+Inf",
+            "-INF",
+            "Infinity",
+            "-infinity",
+        ] {
             assert!(is_non_finite_literal(s.as_bytes()), "{s}");
         }
         for s in ["na", "infinit", "1", "", "-"] {

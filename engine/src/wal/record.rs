@@ -79,7 +79,10 @@ pub fn decode(payload: &[u8]) -> Result<WriteRecord, DecodeError> {
     let mut r = Reader::new(payload);
     let kind = r.u8()?;
     if kind != KIND_WRITE {
-        return Err(DecodeError { offset: 0, reason: "unknown record kind" });
+        return Err(DecodeError {
+            offset: 0,
+            reason: "unknown record kind",
+        });
     }
     let db = DbId(r.uvarint()?);
     let mut batch = Batch::default();
@@ -93,11 +96,18 @@ pub fn decode(payload: &[u8]) -> Result<WriteRecord, DecodeError> {
     for _ in 0..n {
         let id = field_id(&mut r)?;
         let offset = r.position();
-        let field_type = FieldType::from_code(r.u8()?)
-            .ok_or(DecodeError { offset, reason: "unknown field type" })?;
+        let field_type = FieldType::from_code(r.u8()?).ok_or(DecodeError {
+            offset,
+            reason: "unknown field type",
+        })?;
         let measurement = r.str()?.to_owned();
         let key = r.str()?.to_owned();
-        batch.new_fields.push(FieldDef { id, measurement, key, field_type });
+        batch.new_fields.push(FieldDef {
+            id,
+            measurement,
+            key,
+            field_type,
+        });
     }
     let n = r.count(3)?;
     batch.series.reserve(n);
@@ -116,7 +126,10 @@ pub fn decode(payload: &[u8]) -> Result<WriteRecord, DecodeError> {
         }
     }
     if !r.is_empty() {
-        return Err(DecodeError { offset: r.position(), reason: "trailing bytes after record" });
+        return Err(DecodeError {
+            offset: r.position(),
+            reason: "trailing bytes after record",
+        });
     }
     Ok(WriteRecord { db, batch })
 }
@@ -124,7 +137,10 @@ pub fn decode(payload: &[u8]) -> Result<WriteRecord, DecodeError> {
 fn field_id(r: &mut Reader<'_>) -> Result<FieldId, DecodeError> {
     let offset = r.position();
     let v = r.uvarint()?;
-    u32::try_from(v).map(FieldId).map_err(|_| DecodeError { offset, reason: "field id overflow" })
+    u32::try_from(v).map(FieldId).map_err(|_| DecodeError {
+        offset,
+        reason: "field id overflow",
+    })
 }
 
 /// The smallest `e` such that `v == m / 10^e` exactly for an integer `m` below 2^53.
@@ -189,7 +205,12 @@ fn decode_value(r: &mut Reader<'_>) -> Result<OwnedFieldValue, DecodeError> {
         TAG_STRING => FieldValue::String(Cow::Owned(r.str()?.to_owned())),
         TAG_FALSE => FieldValue::Boolean(false),
         TAG_TRUE => FieldValue::Boolean(true),
-        _ => return Err(DecodeError { offset, reason: "unknown value tag" }),
+        _ => {
+            return Err(DecodeError {
+                offset,
+                reason: "unknown value tag",
+            })
+        }
     })
 }
 
@@ -224,7 +245,10 @@ mod tests {
             .prop_map(|(series_defs, points)| {
                 let mut b = Batch::default();
                 for (id, key) in series_defs {
-                    b.new_series.push(SeriesDef { id: SeriesId(id), key });
+                    b.new_series.push(SeriesDef {
+                        id: SeriesId(id),
+                        key,
+                    });
                 }
                 b.new_fields.push(FieldDef {
                     id: FieldId(7),

@@ -43,7 +43,11 @@ pub fn list_segments(dir: &Path) -> Result<Vec<u64>> {
     let mut seqs = Vec::new();
     for entry in fs::read_dir(dir).at(dir)? {
         let entry = entry.at(dir)?;
-        if let Some(seq) = entry.file_name().to_str().and_then(segment::parse_file_name) {
+        if let Some(seq) = entry
+            .file_name()
+            .to_str()
+            .and_then(segment::parse_file_name)
+        {
             seqs.push(seq);
         }
     }
@@ -68,7 +72,11 @@ pub fn replay(
             ScanEnd::Clean => None,
             ScanEnd::Bad { offset, reason } => Some((offset, reason)),
             ScanEnd::UnsupportedVersion(found) => {
-                return Err(Error::UnsupportedVersion { path, found, supported: segment::VERSION })
+                return Err(Error::UnsupportedVersion {
+                    path,
+                    found,
+                    supported: segment::VERSION,
+                })
             }
         };
         let mut frames_kept = 0usize;

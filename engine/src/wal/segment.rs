@@ -66,11 +66,20 @@ pub enum ScanEnd {
 pub fn scan(bytes: &[u8]) -> (Vec<(u64, &[u8])>, ScanEnd) {
     let mut frames = Vec::new();
     if bytes.len() < HEADER_LEN {
-        let reason = format!("segment header truncated ({} of {HEADER_LEN} bytes)", bytes.len());
+        let reason = format!(
+            "segment header truncated ({} of {HEADER_LEN} bytes)",
+            bytes.len()
+        );
         return (frames, ScanEnd::Bad { offset: 0, reason });
     }
     if bytes[..8] != MAGIC {
-        return (frames, ScanEnd::Bad { offset: 0, reason: "bad magic number".into() });
+        return (
+            frames,
+            ScanEnd::Bad {
+                offset: 0,
+                reason: "bad magic number".into(),
+            },
+        );
     }
     let version = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
     if version != VERSION {
@@ -79,9 +88,15 @@ pub fn scan(bytes: &[u8]) -> (Vec<(u64, &[u8])>, ScanEnd) {
     let mut pos = HEADER_LEN;
     while pos < bytes.len() {
         let rest = &bytes[pos..];
-        let bad = |reason: String| ScanEnd::Bad { offset: pos as u64, reason };
+        let bad = |reason: String| ScanEnd::Bad {
+            offset: pos as u64,
+            reason,
+        };
         if rest.len() < FRAME_HEADER_LEN {
-            return (frames, bad(format!("torn frame header ({} bytes)", rest.len())));
+            return (
+                frames,
+                bad(format!("torn frame header ({} bytes)", rest.len())),
+            );
         }
         let len_bytes = [rest[0], rest[1], rest[2], rest[3]];
         let len = u32::from_le_bytes(len_bytes) as usize;
@@ -91,7 +106,10 @@ pub fn scan(bytes: &[u8]) -> (Vec<(u64, &[u8])>, ScanEnd) {
         }
         let Some(payload) = rest.get(FRAME_HEADER_LEN..FRAME_HEADER_LEN + len) else {
             let have = rest.len() - FRAME_HEADER_LEN;
-            return (frames, bad(format!("torn record: {have} of {len} payload bytes")));
+            return (
+                frames,
+                bad(format!("torn record: {have} of {len} payload bytes")),
+            );
         };
         let mut h = crc32fast::Hasher::new();
         h.update(&len_bytes);
@@ -100,7 +118,9 @@ pub fn scan(bytes: &[u8]) -> (Vec<(u64, &[u8])>, ScanEnd) {
         if actual != crc {
             return (
                 frames,
-                bad(format!("checksum mismatch: stored {crc:#010x}, computed {actual:#010x}")),
+                bad(format!(
+                    "checksum mismatch: stored {crc:#010x}, computed {actual:#010x}"
+                )),
             );
         }
         frames.push((pos as u64, payload));
@@ -154,7 +174,10 @@ mod tests {
                 let mut t = s.clone();
                 t[byte] ^= 1 << bit;
                 let (frames, end) = scan(&t);
-                assert!(matches!(end, ScanEnd::Bad { .. }), "flip {byte}:{bit} undetected");
+                assert!(
+                    matches!(end, ScanEnd::Bad { .. }),
+                    "flip {byte}:{bit} undetected"
+                );
                 assert!(frames.len() < 2);
             }
         }

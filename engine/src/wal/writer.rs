@@ -125,7 +125,9 @@ impl WalWriter {
         }
         let mut st = lock(&self.state);
         if let Some(reason) = &st.failed {
-            return Err(Error::WalFailed { reason: reason.clone() });
+            return Err(Error::WalFailed {
+                reason: reason.clone(),
+            });
         }
         segment::append_frame(&mut st.buf, payload);
         st.appended += 1;
@@ -138,13 +140,18 @@ impl WalWriter {
         let mut st = lock(&self.state);
         loop {
             if let Some(reason) = &st.failed {
-                return Err(Error::WalFailed { reason: reason.clone() });
+                return Err(Error::WalFailed {
+                    reason: reason.clone(),
+                });
             }
             if st.done >= seq {
                 return Ok(());
             }
             if st.leader_active {
-                st = self.done_changed.wait(st).unwrap_or_else(|e| e.into_inner());
+                st = self
+                    .done_changed
+                    .wait(st)
+                    .unwrap_or_else(|e| e.into_inner());
                 continue;
             }
             // Become the leader for everything appended so far.
@@ -194,7 +201,9 @@ impl WalWriter {
             seg.len += buf.len() as u64;
             seg.dirty = true;
             self.stats.writes.fetch_add(1, Ordering::Relaxed);
-            self.stats.bytes.fetch_add(buf.len() as u64, Ordering::Relaxed);
+            self.stats
+                .bytes
+                .fetch_add(buf.len() as u64, Ordering::Relaxed);
         }
         if fsync && seg.dirty {
             seg.file.sync_data().at(&path)?;
@@ -218,13 +227,22 @@ impl WalWriter {
 /// new name survives power loss before any record in it is acknowledged.
 fn create_segment(dir: &Path, seq: u64, durable: bool) -> Result<ActiveSegment> {
     let path = segment::path(dir, seq);
-    let mut file = OpenOptions::new().write(true).create_new(true).open(&path).at(&path)?;
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)
+        .at(&path)?;
     file.write_all(&segment::header()).at(&path)?;
     if durable {
         file.sync_all().at(&path)?;
         sync_dir(dir)?;
     }
-    Ok(ActiveSegment { file, seq, len: segment::HEADER_LEN as u64, dirty: false })
+    Ok(ActiveSegment {
+        file,
+        seq,
+        len: segment::HEADER_LEN as u64,
+        dirty: false,
+    })
 }
 
 /// Fsyncs a directory so that names created or removed in it are durable.

@@ -1,0 +1,141 @@
+//! Fixed-width bit packing: value `i` of width `w` occupies bits `i·w .. (i+1)·w` of a
+//! little-endian bit stream (bit `j` of byte `b` is stream bit `8·b + j`), so `m` values take
+//! `ceil(m·w / 8)` bytes. Widths 0 to 64 are allowed; width 0 takes no bytes.
+//!
+//! Unpacking is the hot loop of every decoder. It is specialised per width (a `match` over
+//! 65 monomorphised copies) and works on groups of 8 values, which span exactly `w` bytes:
+//! one bounds check per group over a `w + 16`-byte window, after which the compiler knows
+//! every 8-byte load of the group is in bounds and emits straight-line shift/mask code.
+//! The last groups, whose window would run past the end of the input, go through a small
+//! zero-padded copy, so the input needs no padding.
+
+/// Bytes taken by `m` values of width `w`.
+#[inline]
+pub fn packed_len(m: usize, w: u32) -> usize {
+    ((m as u128 * u128::from(w)).div_ceil(8)) as usize
+}
+
+/// Bits needed to hold `v` (0 for 0).
+#[inline]
+pub fn bit_width(v: u64) -> u32 {
+    64 - v.leading_zeros()
+}
+
+/// Appends `values`, each `w` bits wide (values must fit: `v < 2^w`).
+pub fn pack(values: &[u64], w: u32, out: &mut Vec<u8>) {
+    debug_assert!(w <= 64);
+    if w == 0 {
+        return;
+    }
+    let total = packed_len(values.len(), w);
+    out.reserve(total);
+    let start = out.len();
+    let mut acc: u128 = 0;
+    let mut bits: u32 = 0;
+    for &v in values {
+        debug_assert!(w == 64 || v >> w == 0);
+        acc |= u128::from(v) << bits;
+        bits += w;
+        if bits >= 64 {
+            out.extend_from_slice(&(acc as u64).to_le_bytes());
+            acc >>= 64;
+            bits -= 64;
+        }
+    }
+    let tail = bits.div_ceil(8) as usize;
+    out.extend_from_slice(&(acc as u64).to_le_bytes()[..tail]);
+    debug_assert_eq!(out.len() - start, total);
+}
+
+/// Unpacks `out.len()` values of width `w` from `src`, which must hold at least
+/// `packed_len(out.len(), w)` bytes (checked by the caller; this function only asserts it in
+/// debug builds and never reads past `src` either way).
+pub fn unpack(src: &[u8], w: u32, out: &mut [u64]) {
+    debug_assert!(src.len() >= packed_len(out.len(), w));
+    macro_rules! dispatch {
+        ($($w:literal)*) => {
+            match w {
+                0 => out.fill(0),
+                $($w => unpack_fixed::<$w>(src, out),)*
+                _ => out.fill(0),
+            }
+        };
+    }
+    dispatch!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30
+        31 32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59
+        60 61 62 63 64);
+}
+
+/// Decodes one group of 8 values from `win`, which starts at the group's first byte and is
+/// `W + 16` bytes long.
+#[inline(always)]
+fn unpack_group<const W: usize>(win: &[u8], out: &mut [u64]) {
+    let mask: u64 = if W == 64 { u64::MAX } else { (1u64 << W) - 1 };
+    for (j, o) in out.iter_mut().enumerate().take(8) {
+        let bit = j * W;
+        let byte = bit / 8;
+        let shift = bit % 8;
+        if W <= 56 {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(&win[byte..byte + 8]);
+            *o = (u64::from_le_bytes(b) >> shift) & mask;
+        } else {
+            let mut b = [0u8; 16];
+            b.copy_from_slice(&win[byte..byte + 16]);
+            *o = ((u128::from_le_bytes(b) >> shift) as u64) & mask;
+        }
+    }
+}
+
+fn unpack_fixed<const W: usize>(src: &[u8], out: &mut [u64]) {
+    let groups = out.len() / 8;
+    // Groups whose `W + 16`-byte window lies inside `src` are decoded in place.
+    let direct = if src.len() >= W + 16 {
+        ((src.len() - W - 16) / W + 1).min(groups)
+    } else {
+        0
+    };
+    let (head, tail) = out.split_at_mut(direct * 8);
+    for (g, chunk) in head.chunks_exact_mut(8).enumerate() {
+        let win = &src[g * W..g * W + W + 16];
+        unpack_group::<W>(win, chunk);
+    }
+    // The rest (at most a few groups plus a partial one) goes through a padded copy.
+    let mut pad = [0u8; 64 * 3 + 16];
+    let mut g = direct;
+    for chunk in tail.chunks_mut(8) {
+        let start = g * W;
+        let avail = src.len().saturating_sub(start).min(W + 16);
+        pad[..W + 16].fill(0);
+        if let Some(s) = src.get(start..start + avail) {
+            pad[..avail].copy_from_slice(s);
+        }
+        let mut tmp = [0u64; 8];
+        unpack_group::<W>(&pad[..W + 16], &mut tmp);
+        chunk.copy_from_slice(&tmp[..chunk.len()]);
+        g += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_width_round_trips() {
+        for w in 0..=64u32 {
+            for m in [0usize, 1, 7, 8, 9, 63, 64, 65, 1023, 1024, 1025] {
+                let mask = if w == 64 { u64::MAX } else { (1u64 << w) - 1 };
+                let vals: Vec<u64> = (0..m as u64)
+                    .map(|i| i.wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(w) & mask)
+                    .collect();
+                let mut buf = Vec::new();
+                pack(&vals, w, &mut buf);
+                assert_eq!(buf.len(), packed_len(m, w));
+                let mut back = vec![0u64; m];
+                unpack(&buf, w, &mut back);
+                assert_eq!(back, vals, "w={w} m={m}");
+            }
+        }
+    }
+}

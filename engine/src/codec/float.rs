@@ -1,0 +1,400 @@
+//! Float columns: decimal (ALP-like) with exceptions, Gorilla XOR, raw, constant.
+
+use crate::encoding::{put_uvarint, DecodeError, Reader};
+
+use super::{int, zst};
+
+pub(crate) const DECIMAL: u8 = 0x10;
+pub(crate) const GORILLA: u8 = 0x11;
+pub(crate) const RAW: u8 = 0x12;
+pub(crate) const CONST_BITS: u8 = 0x13;
+
+/// Largest exponent tried: 10^18 is exact in an `f64`.
+pub(crate) const MAX_EXP: usize = 18;
+/// Decimal integers must stay below this magnitude, so `m as f64` is exact.
+const MAX_M: f64 = 9_007_199_254_740_992.0; // 2^53
+
+pub(crate) const POW10: [f64; MAX_EXP + 1] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18,
+];
+
+/// The decoder's arithmetic, used verbatim by the encoder's check.
+#[inline(always)]
+pub(crate) fn from_decimal(m: i64, e: usize) -> f64 {
+    m as f64 / POW10[e]
+}
+
+/// `Some(m)` if `v` is exactly `from_decimal(m, e)` with `|m| < 2^53`.
+#[inline]
+fn to_decimal(v: f64, e: usize) -> Option<i64> {
+    let m = (v * POW10[e]).round();
+    // `!(a < b)` also rejects NaN.
+    if !(m.abs() < MAX_M) {
+        return None;
+    }
+    let m = m as i64;
+    (from_decimal(m, e).to_bits() == v.to_bits()).then_some(m)
+}
+
+/// Smallest exponent at which `v` is decimal, if any.
+fn min_exponent(v: f64) -> Option<usize> {
+    if !v.is_finite() || (v == 0.0 && v.is_sign_negative()) {
+        return None;
+    }
+    (0..=MAX_EXP).find(|&e| to_decimal(v, e).is_some())
+}
+
+fn encode_decimal(v: &[f64], out: &mut Vec<u8>) -> Option<usize> {
+    let n = v.len();
+    // Sample to skip hopeless columns cheaply (each failing value costs 19 tries).
+    let step = (n / 32).max(1);
+    let sampled: Vec<Option<usize>> = v.iter().step_by(step).map(|&x| min_exponent(x)).collect();
+    let hits = sampled.iter().filter(|e| e.is_some()).count();
+    if hits * 2 < sampled.len() {
+        return None;
+    }
+    let mut hist = [0usize; MAX_EXP + 1];
+    let exps: Vec<Option<usize>> = v.iter().map(|&x| min_exponent(x)).collect();
+    for e in exps.iter().flatten() {
+        hist[*e] += 1;
+    }
+    // Cost model: an exception costs ~9.5 bytes, each exponent step ~log2(10) bits a value.
+    let mut covered = 0usize;
+    let mut best = (f64::INFINITY, 0usize);
+    for (e, &h) in hist.iter().enumerate() {
+        covered += h;
+        let cost = (n - covered) as f64 * 76.0 + n as f64 * 3.32 * e as f64;
+        if cost < best.0 {
+            best = (cost, e);
+        }
+    }
+    let e = best.1;
+    let mut ms = Vec::with_capacity(n);
+    let mut exc: Vec<usize> = Vec::new();
+    let mut first_ok = None;
+    for (i, (&x, &ex)) in v.iter().zip(&exps).enumerate() {
+        let m = match ex {
+            Some(ex) if ex <= e => to_decimal(x, e),
+            _ => None,
+        };
+        match m {
+            Some(m) => {
+                first_ok.get_or_insert(m);
+                ms.push(m);
+            }
+            None => {
+                exc.push(i);
+                // Placeholder: the previous value, so deltas stay small.
+                ms.push(ms.last().copied().unwrap_or(0));
+            }
+        }
+    }
+    // Leading exceptions take the first decimal value instead of 0.
+    let lead = exc.iter().enumerate().take_while(|&(j, &p)| j == p).count();
+    let fill = first_ok.unwrap_or(0);
+    for m in &mut ms[..lead] {
+        *m = fill;
+    }
+    out.push(DECIMAL);
+    out.push(e as u8);
+    put_uvarint(out, exc.len() as u64);
+    let mut prev = 0usize;
+    for (j, &p) in exc.iter().enumerate() {
+        put_uvarint(out, (if j == 0 { p } else { p - prev - 1 }) as u64);
+        prev = p;
+    }
+    for &p in &exc {
+        out.extend_from_slice(&v[p].to_bits().to_le_bytes());
+    }
+    int::encode(&ms, out);
+    Some(exc.len())
+}
+
+// ---------------------------------------------------------------------------------------
+// Gorilla
+
+struct BitWriter {
+    out: Vec<u8>,
+    acc: u128,
+    bits: u32,
+}
+
+impl BitWriter {
+    fn put(&mut self, v: u64, n: u32) {
+        debug_assert!(n <= 64);
+        if n == 0 {
+            return;
+        }
+        let v = if n == 64 { v } else { v & ((1u64 << n) - 1) };
+        self.acc |= u128::from(v) << self.bits;
+        self.bits += n;
+        if self.bits >= 64 {
+            self.out.extend_from_slice(&(self.acc as u64).to_le_bytes());
+            self.acc >>= 64;
+            self.bits -= 64;
+        }
+    }
+
+    fn finish(mut self) -> Vec<u8> {
+        let tail = self.bits.div_ceil(8) as usize;
+        self.out
+            .extend_from_slice(&(self.acc as u64).to_le_bytes()[..tail]);
+        self.out
+    }
+}
+
+struct BitReader<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl BitReader<'_> {
+    fn get(&mut self, n: u32) -> Result<u64, DecodeError> {
+        if n == 0 {
+            return Ok(0);
+        }
+        let end = self.pos + n as usize;
+        if end > self.buf.len() * 8 {
+            return Err(DecodeError {
+                offset: self.buf.len(),
+                reason: "unexpected end of data",
+            });
+        }
+        let byte = self.pos / 8;
+        let mut b = [0u8; 16];
+        let avail = (self.buf.len() - byte).min(16);
+        b[..avail].copy_from_slice(&self.buf[byte..byte + avail]);
+        let v = (u128::from_le_bytes(b) >> (self.pos % 8)) as u64;
+        self.pos = end;
+        Ok(if n == 64 { v } else { v & ((1u64 << n) - 1) })
+    }
+}
+
+fn encode_gorilla(v: &[f64]) -> Vec<u8> {
+    let mut w = BitWriter {
+        out: vec![GORILLA],
+        acc: 0,
+        bits: 0,
+    };
+    let Some(first) = v.first() else {
+        return w.finish();
+    };
+    let mut prev = first.to_bits();
+    w.put(prev, 64);
+    let (mut lz_prev, mut tz_prev) = (65u32, 65u32);
+    for x in &v[1..] {
+        let bits = x.to_bits();
+        let xor = bits ^ prev;
+        prev = bits;
+        if xor == 0 {
+            w.put(0, 1);
+            continue;
+        }
+        let lz = xor.leading_zeros();
+        let tz = xor.trailing_zeros();
+        if lz_prev <= 64 && lz >= lz_prev && tz >= tz_prev {
+            w.put(0b01, 2);
+            w.put(xor >> tz_prev, 64 - lz_prev - tz_prev);
+        } else {
+            let len = 64 - lz - tz;
+            w.put(0b11, 2);
+            w.put(u64::from(lz), 6);
+            w.put(u64::from(len - 1), 6);
+            w.put(xor >> tz, len);
+            lz_prev = lz;
+            tz_prev = tz;
+        }
+    }
+    w.finish()
+}
+
+fn decode_gorilla(buf: &[u8], n: usize, out: &mut Vec<f64>) -> Result<(), DecodeError> {
+    let mut r = BitReader { buf, pos: 0 };
+    if n == 0 {
+        return Ok(());
+    }
+    let mut prev = r.get(64)?;
+    out.push(f64::from_bits(prev));
+    let (mut lz, mut len) = (0u32, 0u32);
+    let mut have_window = false;
+    for _ in 1..n {
+        if r.get(1)? == 0 {
+            out.push(f64::from_bits(prev));
+            continue;
+        }
+        if r.get(1)? == 1 {
+            lz = r.get(6)? as u32;
+            len = r.get(6)? as u32 + 1;
+            if lz + len > 64 {
+                return Err(DecodeError {
+                    offset: r.pos / 8,
+                    reason: "bad XOR window",
+                });
+            }
+            have_window = true;
+        } else if !have_window {
+            return Err(DecodeError {
+                offset: r.pos / 8,
+                reason: "XOR window reused before set",
+            });
+        }
+        let tz = 64 - lz - len;
+        prev ^= r.get(len)? << tz;
+        out.push(f64::from_bits(prev));
+    }
+    if r.pos.div_ceil(8) != buf.len() {
+        return Err(DecodeError {
+            offset: r.pos.div_ceil(8),
+            reason: "trailing bytes after the column",
+        });
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+
+pub(crate) fn encode(v: &[f64], out: &mut Vec<u8>) {
+    let n = v.len();
+    if n > 0 && v.iter().all(|x| x.to_bits() == v[0].to_bits()) {
+        out.push(CONST_BITS);
+        out.extend_from_slice(&v[0].to_bits().to_le_bytes());
+        return;
+    }
+    let mut best = Vec::new();
+    let exceptions = encode_decimal(v, &mut best);
+    if let Some(exc) = exceptions {
+        // Few exceptions: the decimal path wins without trying the others.
+        if exc * 8 <= n {
+            out.extend_from_slice(&best);
+            return;
+        }
+    }
+    let gorilla = encode_gorilla(v);
+    if best.is_empty() || gorilla.len() < best.len() {
+        best = gorilla;
+    }
+    if best.len() > 8 * n + 1 {
+        best.clear();
+        best.push(RAW);
+        for x in v {
+            best.extend_from_slice(&x.to_bits().to_le_bytes());
+        }
+    }
+    if best[0] == RAW && best.len() > 24 {
+        if let Some(frame) = zst::compress(&best[1..]) {
+            if frame.len() + 1 < best.len() {
+                best.truncate(1);
+                best[0] |= int::ZSTD;
+                best.extend_from_slice(&frame);
+            }
+        }
+    }
+    out.extend_from_slice(&best);
+}
+
+pub(crate) fn decode(buf: &[u8], n: usize, out: &mut Vec<f64>) -> Result<(), DecodeError> {
+    let mut r = Reader::new(buf);
+    let scheme = r.u8()?;
+    let body = &buf[1..];
+    let shift = |e: DecodeError| DecodeError {
+        offset: e.offset + 1,
+        reason: e.reason,
+    };
+    match scheme {
+        CONST_BITS => {
+            let bits = r.u64_le()?;
+            if !r.is_empty() {
+                return Err(DecodeError {
+                    offset: r.position(),
+                    reason: "trailing bytes after the column",
+                });
+            }
+            out.resize(out.len() + n, f64::from_bits(bits));
+            Ok(())
+        }
+        RAW => decode_raw(body, n, out).map_err(shift),
+        GORILLA => decode_gorilla(body, n, out).map_err(shift),
+        s if s == RAW | int::ZSTD => {
+            let mut payload = Vec::new();
+            zst::decompress_into(body, n.saturating_mul(8), &mut payload, 1)?;
+            decode_raw(&payload, n, out).map_err(|e| DecodeError {
+                offset: 1,
+                reason: e.reason,
+            })
+        }
+        DECIMAL => decode_decimal(&mut r, buf, n, out),
+        _ => Err(DecodeError {
+            offset: 0,
+            reason: "unknown float scheme",
+        }),
+    }
+}
+
+fn decode_raw(buf: &[u8], n: usize, out: &mut Vec<f64>) -> Result<(), DecodeError> {
+    if buf.len() != n.saturating_mul(8) {
+        return Err(DecodeError {
+            offset: 0,
+            reason: "raw float column of the wrong length",
+        });
+    }
+    out.extend(buf.chunks_exact(8).map(|c| {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(c);
+        f64::from_le_bytes(b)
+    }));
+    Ok(())
+}
+
+fn decode_decimal(
+    r: &mut Reader,
+    buf: &[u8],
+    n: usize,
+    out: &mut Vec<f64>,
+) -> Result<(), DecodeError> {
+    let e_at = r.position();
+    let e = usize::from(r.u8()?);
+    if e > MAX_EXP {
+        return Err(DecodeError {
+            offset: e_at,
+            reason: "decimal exponent above 18",
+        });
+    }
+    let count = r.count(9)?;
+    let mut positions = Vec::with_capacity(count);
+    let mut next = 0usize;
+    for _ in 0..count {
+        let at = r.position();
+        let gap = r.uvarint()?;
+        let p = (next as u64).saturating_add(gap);
+        if p >= n as u64 {
+            return Err(DecodeError {
+                offset: at,
+                reason: "exception position outside the column",
+            });
+        }
+        positions.push(p as usize);
+        next = p as usize + 1;
+    }
+    let mut values = Vec::with_capacity(count);
+    for _ in 0..count {
+        values.push(r.u64_le()?);
+    }
+    let at = r.position();
+    let start = out.len();
+    let div = POW10[e];
+    int::decode(&buf[at..], n, &mut |ms: &[i64]| {
+        out.extend(ms.iter().map(|&m| m as f64 / div));
+    })
+    .map_err(|err| DecodeError {
+        offset: err.offset + at,
+        reason: err.reason,
+    })?;
+    let col = &mut out[start..];
+    for (&p, &bits) in positions.iter().zip(&values) {
+        if let Some(slot) = col.get_mut(p) {
+            *slot = f64::from_bits(bits);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,495 @@
+//! The integer stream: the encoding of a sequence of `i64` shared by timestamps, integers,
+//! unsigned integers (bit-cast), the decimal path of floats and dictionary indices.
+//!
+//! See the module documentation of [`crate::codec`] for the byte layout. All arithmetic is
+//! wrapping (two's complement), so every `i64`/`u64` sequence round-trips, including
+//! deltas that overflow.
+
+use crate::encoding::{put_ivarint, put_uvarint, DecodeError, Reader};
+
+use super::bitpack::{bit_width, pack, packed_len, unpack};
+use super::zst;
+
+/// Values decoded per pass: the unpack buffers live on the stack.
+pub(crate) const CHUNK: usize = 1024;
+
+pub(crate) const CONST: u8 = 0x01;
+pub(crate) const PACKED: u8 = 0x02;
+pub(crate) const SPLIT: u8 = 0x03;
+pub(crate) const RLE: u8 = 0x04;
+/// Set in a scheme byte: the payload after the scheme byte is one zstd frame holding the
+/// payload of the scheme in the low bits.
+pub(crate) const ZSTD: u8 = 0x80;
+
+pub(crate) const T_RAW: u8 = 0;
+pub(crate) const T_DELTA: u8 = 1;
+pub(crate) const T_DOD: u8 = 2;
+pub(crate) const T_LINEAR: u8 = 3;
+
+/// Upper bound of the payload (after the scheme byte) of any integer stream of `n` values:
+/// the limit on zstd-decompressed payloads.
+pub(crate) fn max_payload(n: usize) -> usize {
+    n.saturating_mul(24).saturating_add(64)
+}
+
+fn gcd(mut a: u64, mut b: u64) -> u64 {
+    if a == 0 {
+        return b;
+    }
+    if b == 0 {
+        return a;
+    }
+    let shift = (a | b).trailing_zeros();
+    a >>= a.trailing_zeros();
+    loop {
+        b >>= b.trailing_zeros();
+        if a > b {
+            std::mem::swap(&mut a, &mut b);
+        }
+        b -= a;
+        if b == 0 {
+            return a << shift;
+        }
+    }
+}
+
+/// One way to turn the values into non-negative residuals `u`:
+/// `r[j] = base + g·u[j]` (wrapping), where `r` is the transform's residual sequence.
+struct Plan {
+    transform: u8,
+    params: Vec<i64>,
+    base: i64,
+    g: u64,
+    w: u32,
+    u: Vec<u64>,
+}
+
+impl Plan {
+    fn new(transform: u8, params: Vec<i64>, r: &[i64]) -> Plan {
+        let (mut lo, mut hi) = (i64::MAX, i64::MIN);
+        for &v in r {
+            lo = lo.min(v);
+            hi = hi.max(v);
+        }
+        if r.is_empty() {
+            lo = 0;
+            hi = 0;
+        }
+        let mut u: Vec<u64> = r.iter().map(|&v| v.wrapping_sub(lo) as u64).collect();
+        let range = hi.wrapping_sub(lo) as u64;
+        let mut g = 0u64;
+        if range > 1 {
+            for &v in &u {
+                g = gcd(g, v);
+                if g == 1 {
+                    break;
+                }
+            }
+        }
+        if g > 1 {
+            for v in &mut u {
+                *v /= g;
+            }
+        } else {
+            g = 1;
+        }
+        let w = bit_width(range / g);
+        Plan {
+            transform,
+            params,
+            base: lo,
+            g,
+            w,
+            u,
+        }
+    }
+
+    fn header(&self, out: &mut Vec<u8>) {
+        out.push(self.transform);
+        for &p in &self.params {
+            put_ivarint(out, p);
+        }
+        put_ivarint(out, self.base);
+        put_uvarint(out, self.g);
+        out.push(self.w as u8);
+    }
+
+    fn packed_size(&self) -> usize {
+        // Header bytes estimated generously; only used to rank candidates.
+        4 + 10 * self.params.len() + 10 + packed_len(self.u.len(), self.w)
+    }
+
+    fn write_packed(&self, out: &mut Vec<u8>) {
+        out.push(PACKED);
+        self.header(out);
+        pack(&self.u, self.w, out);
+    }
+
+    /// Low `k` bits bit-packed, the high `w - k` (at most 8) bits as bytes in a zstd frame.
+    fn write_split(&self, k: u32, out: &mut Vec<u8>) -> bool {
+        let hi: Vec<u8> = self.u.iter().map(|&v| (v >> k) as u8).collect();
+        let Some(frame) = zst::compress(&hi) else {
+            return false;
+        };
+        out.push(SPLIT);
+        self.header(out);
+        out.push(k as u8);
+        put_uvarint(out, frame.len() as u64);
+        out.extend_from_slice(&frame);
+        if k > 0 {
+            let mask = (1u64 << k) - 1;
+            let lo: Vec<u64> = self.u.iter().map(|&v| v & mask).collect();
+            pack(&lo, k, out);
+        }
+        true
+    }
+}
+
+fn residuals(x: &[i64], transform: u8) -> (Vec<i64>, Vec<i64>) {
+    match transform {
+        T_DELTA => {
+            let r = x.windows(2).map(|w| w[1].wrapping_sub(w[0])).collect();
+            (vec![x[0]], r)
+        }
+        T_DOD => {
+            let d1 = x[1].wrapping_sub(x[0]);
+            let r = x
+                .windows(3)
+                .map(|w| {
+                    w[2].wrapping_sub(w[1])
+                        .wrapping_sub(w[1].wrapping_sub(w[0]))
+                })
+                .collect();
+            (vec![x[0], d1], r)
+        }
+        T_LINEAR => {
+            let d = slope(x);
+            let r = x
+                .iter()
+                .enumerate()
+                .map(|(i, &v)| v.wrapping_sub((i as i64).wrapping_mul(d)))
+                .collect();
+            (vec![d], r)
+        }
+        _ => (Vec::new(), x.to_vec()),
+    }
+}
+
+/// Least-squares slope of `x` against its index, rounded to a multiple of the common divisor
+/// of the values' differences (so the residuals keep that divisor).
+fn slope(x: &[i64]) -> i64 {
+    let n = x.len() as f64;
+    let mean_i = (n - 1.0) / 2.0;
+    let x0 = x[0];
+    let ys: Vec<f64> = x.iter().map(|&v| v.wrapping_sub(x0) as f64).collect();
+    let mean_y = ys.iter().sum::<f64>() / n;
+    let (mut sxy, mut sxx) = (0.0, 0.0);
+    for (i, y) in ys.iter().enumerate() {
+        let di = i as f64 - mean_i;
+        sxy += di * (y - mean_y);
+        sxx += di * di;
+    }
+    let s = sxy / sxx;
+    let mut g = 0u64;
+    for &v in x {
+        g = gcd(g, v.wrapping_sub(x0).unsigned_abs());
+        if g == 1 {
+            break;
+        }
+    }
+    if g <= 1 || g > (1 << 53) {
+        return s.round() as i64;
+    }
+    let gf = g as f64;
+    ((s / gf).round() as i64).wrapping_mul(g as i64)
+}
+
+fn runs(x: &[i64]) -> usize {
+    1 + x.windows(2).filter(|w| w[0] != w[1]).count()
+}
+
+fn write_rle(x: &[i64], out: &mut Vec<u8>) {
+    out.push(RLE);
+    put_uvarint(out, runs(x) as u64);
+    let mut prev = 0i64;
+    let mut i = 0;
+    while i < x.len() {
+        let v = x[i];
+        let mut j = i + 1;
+        while j < x.len() && x[j] == v {
+            j += 1;
+        }
+        put_ivarint(out, v.wrapping_sub(prev));
+        put_uvarint(out, (j - i - 1) as u64);
+        prev = v;
+        i = j;
+    }
+}
+
+/// Appends the integer stream of `x` (scheme byte first), choosing the smallest candidate.
+pub(crate) fn encode(x: &[i64], out: &mut Vec<u8>) {
+    let n = x.len();
+    if n == 0 || x.iter().all(|&v| v == x[0]) {
+        out.push(CONST);
+        put_ivarint(out, x.first().copied().unwrap_or(0));
+        return;
+    }
+    let mut transforms = vec![T_RAW];
+    if n >= 2 {
+        transforms.push(T_DELTA);
+    }
+    if n >= 3 {
+        transforms.push(T_DOD);
+        transforms.push(T_LINEAR);
+    }
+    let mut plans: Vec<Plan> = transforms
+        .into_iter()
+        .map(|t| {
+            let (params, r) = residuals(x, t);
+            Plan::new(t, params, &r)
+        })
+        .collect();
+    plans.sort_by_key(|p| (p.packed_size(), p.transform));
+
+    let mut best = Vec::new();
+    plans[0].write_packed(&mut best);
+    let mut cand = Vec::new();
+
+    let try_keep = |cand: &mut Vec<u8>, best: &mut Vec<u8>| {
+        if cand.len() < best.len() {
+            std::mem::swap(cand, best);
+        }
+        cand.clear();
+    };
+
+    // zstd over the bit-packed bytes (catches repetition that bit packing cannot see).
+    if best.len() > 24 {
+        if let Some(frame) = zst::compress(&best[1..]) {
+            if frame.len() + 1 < best.len() {
+                cand.push(best[0] | ZSTD);
+                cand.extend_from_slice(&frame);
+                try_keep(&mut cand, &mut best);
+            }
+        }
+    }
+    // Entropy-coded high bits, for peaky residual distributions.
+    for plan in plans.iter().take(2) {
+        if plan.w == 0 || plan.u.len() < 8 {
+            continue;
+        }
+        let k = plan.w.saturating_sub(8);
+        if plan.write_split(k, &mut cand) {
+            try_keep(&mut cand, &mut best);
+        } else {
+            cand.clear();
+        }
+    }
+    // Run-length, for values that rarely change.
+    if runs(x) * 3 <= n {
+        write_rle(x, &mut cand);
+        try_keep(&mut cand, &mut best);
+    }
+    out.extend_from_slice(&best);
+}
+
+fn err(offset: usize, reason: &'static str) -> DecodeError {
+    DecodeError { offset, reason }
+}
+
+/// Decodes an integer stream of exactly `n` values from all of `buf`, handing them to `sink`
+/// in slices (at most [`CHUNK`] values each).
+pub(crate) fn decode<F: FnMut(&[i64])>(
+    buf: &[u8],
+    n: usize,
+    sink: &mut F,
+) -> Result<(), DecodeError> {
+    let mut r = Reader::new(buf);
+    let scheme = r.u8()?;
+    if scheme & ZSTD != 0 {
+        let mut payload = Vec::new();
+        zst::decompress_into(&buf[1..], max_payload(n), &mut payload, 1)?;
+        return decode_payload(scheme & !ZSTD, &payload, n, sink)
+            .map_err(|e| err(1, e.reason));
+    }
+    decode_payload(scheme, &buf[1..], n, sink).map_err(|e| err(e.offset + 1, e.reason))
+}
+
+fn decode_payload<F: FnMut(&[i64])>(
+    scheme: u8,
+    buf: &[u8],
+    n: usize,
+    sink: &mut F,
+) -> Result<(), DecodeError> {
+    let mut r = Reader::new(buf);
+    match scheme {
+        CONST => {
+            let v = r.ivarint()?;
+            end(&r)?;
+            let chunk = [v; 256];
+            let mut left = n;
+            while left > 0 {
+                let k = left.min(chunk.len());
+                sink(&chunk[..k]);
+                left -= k;
+            }
+            Ok(())
+        }
+        RLE => decode_rle(&mut r, n, sink),
+        PACKED | SPLIT => decode_for(&mut r, scheme == SPLIT, n, sink),
+        _ => Err(err(0, "unknown integer scheme")),
+    }
+}
+
+fn end(r: &Reader) -> Result<(), DecodeError> {
+    if r.is_empty() {
+        Ok(())
+    } else {
+        Err(err(r.position(), "trailing bytes after the column"))
+    }
+}
+
+fn decode_rle<F: FnMut(&[i64])>(
+    r: &mut Reader,
+    n: usize,
+    sink: &mut F,
+) -> Result<(), DecodeError> {
+    let count = r.count(2)?;
+    let mut left = n;
+    let mut prev = 0i64;
+    let mut chunk = [0i64; 256];
+    for _ in 0..count {
+        let at = r.position();
+        let v = prev.wrapping_add(r.ivarint()?);
+        let len = r.uvarint()?;
+        if len >= left as u64 {
+            return Err(err(at, "run longer than the column"));
+        }
+        let mut len = len as usize + 1;
+        left -= len;
+        chunk.fill(v);
+        while len > 0 {
+            let k = len.min(chunk.len());
+            sink(&chunk[..k]);
+            len -= k;
+        }
+        prev = v;
+    }
+    end(r)?;
+    if left != 0 {
+        return Err(err(r.position(), "runs shorter than the column"));
+    }
+    Ok(())
+}
+
+fn decode_for<F: FnMut(&[i64])>(
+    r: &mut Reader,
+    split: bool,
+    n: usize,
+    sink: &mut F,
+) -> Result<(), DecodeError> {
+    let transform = r.u8()?;
+    let nparams = match transform {
+        T_RAW => 0,
+        T_DELTA | T_LINEAR => 1,
+        T_DOD => 2,
+        _ => return Err(err(r.position() - 1, "unknown integer transform")),
+    };
+    let mut params = [0i64; 2];
+    for p in params.iter_mut().take(nparams) {
+        *p = r.ivarint()?;
+    }
+    let base = r.ivarint()?;
+    let g = r.uvarint()?;
+    let w_at = r.position();
+    let w = u32::from(r.u8()?);
+    if w > 64 {
+        return Err(err(w_at, "bit width above 64"));
+    }
+    let m = match transform {
+        T_DELTA => n.saturating_sub(1),
+        T_DOD => n.saturating_sub(2),
+        _ => n,
+    };
+    let mut hi_bytes = Vec::new();
+    let (k, packed) = if split {
+        let k_at = r.position();
+        let k = u32::from(r.u8()?);
+        if k >= w || w - k > 8 {
+            return Err(err(k_at, "bad split of the bit width"));
+        }
+        let frame_at = r.position();
+        let frame = r.bytes()?;
+        zst::decompress_into(frame, m, &mut hi_bytes, frame_at)?;
+        if hi_bytes.len() != m {
+            return Err(err(frame_at, "wrong count of high bytes"));
+        }
+        (k, r.take(packed_len(m, k))?)
+    } else {
+        (w, r.take(packed_len(m, w))?)
+    };
+    end(r)?;
+
+    // Values that precede the residuals.
+    let (mut acc, mut acc_d) = (params[0], params[1]);
+    match transform {
+        T_DELTA if n >= 1 => sink(&[acc]),
+        T_DOD if n >= 1 => {
+            let first = [acc, acc.wrapping_add(acc_d)];
+            sink(&first[..n.min(2)]);
+            acc = first[1];
+        }
+        _ => {}
+    }
+    let mut ubuf = [0u64; CHUNK];
+    let mut ibuf = [0i64; CHUNK];
+    let mut done = 0usize;
+    while done < m {
+        let len = (m - done).min(CHUNK);
+        let u = &mut ubuf[..len];
+        // `done` is a multiple of CHUNK, so `done · bits` is a whole number of bytes.
+        let off = done / 8 * k as usize;
+        unpack(packed.get(off..).unwrap_or(&[]), k, u);
+        if split {
+            for (v, &h) in u.iter_mut().zip(&hi_bytes[done..done + len]) {
+                *v |= u64::from(h) << k;
+            }
+        }
+        let out = &mut ibuf[..len];
+        if g == 1 {
+            for (o, &v) in out.iter_mut().zip(u.iter()) {
+                *o = base.wrapping_add(v as i64);
+            }
+        } else {
+            for (o, &v) in out.iter_mut().zip(u.iter()) {
+                *o = base.wrapping_add(v.wrapping_mul(g) as i64);
+            }
+        }
+        match transform {
+            T_DELTA => {
+                for o in out.iter_mut() {
+                    acc = acc.wrapping_add(*o);
+                    *o = acc;
+                }
+            }
+            T_DOD => {
+                for o in out.iter_mut() {
+                    acc_d = acc_d.wrapping_add(*o);
+                    acc = acc.wrapping_add(acc_d);
+                    *o = acc;
+                }
+            }
+            T_LINEAR => {
+                let d = params[0];
+                let mut t = (done as i64).wrapping_mul(d);
+                for o in out.iter_mut() {
+                    *o = o.wrapping_add(t);
+                    t = t.wrapping_add(d);
+                }
+            }
+            _ => {}
+        }
+        sink(out);
+        done += len;
+    }
+    Ok(())
+}
