@@ -87,10 +87,7 @@ pub(crate) fn merge_rows(columns: Vec<Vec<(i64, OwnedFieldValue)>>) -> Vec<Row> 
         columns.into_iter().map(Vec::into_iter).collect();
     let mut heads: Vec<Option<(i64, OwnedFieldValue)>> =
         columns.iter_mut().map(Iterator::next).collect();
-    loop {
-        let Some(time) = heads.iter().flatten().map(|(t, _)| *t).min() else {
-            break;
-        };
+    while let Some(time) = heads.iter().flatten().map(|(t, _)| *t).min() {
         let mut values = Vec::with_capacity(n);
         for (i, head) in heads.iter_mut().enumerate() {
             if head.as_ref().is_some_and(|(t, _)| *t == time) {

@@ -50,7 +50,7 @@ fn writers_and_readers_run_together() {
             let db = db.clone();
             let done = &done;
             s.spawn(move || {
-                let mut last_seen = vec![0usize; WRITERS];
+                let mut last_seen = [0usize; WRITERS];
                 let mut scans = 0;
                 while !done.load(Ordering::Acquire) || scans == 0 {
                     scans += 1;

@@ -2,6 +2,7 @@
 
 use crate::encoding::{put_uvarint, DecodeError, Reader};
 
+use super::bits::{BitReader, BitWriter};
 use super::{int, zst};
 
 pub(crate) const DECIMAL: u8 = 0x10;
@@ -114,69 +115,8 @@ fn encode_decimal(v: &[f64], out: &mut Vec<u8>) -> Option<usize> {
 // ---------------------------------------------------------------------------------------
 // Gorilla
 
-struct BitWriter {
-    out: Vec<u8>,
-    acc: u128,
-    bits: u32,
-}
-
-impl BitWriter {
-    fn put(&mut self, v: u64, n: u32) {
-        debug_assert!(n <= 64);
-        if n == 0 {
-            return;
-        }
-        let v = if n == 64 { v } else { v & ((1u64 << n) - 1) };
-        self.acc |= u128::from(v) << self.bits;
-        self.bits += n;
-        if self.bits >= 64 {
-            self.out.extend_from_slice(&(self.acc as u64).to_le_bytes());
-            self.acc >>= 64;
-            self.bits -= 64;
-        }
-    }
-
-    fn finish(mut self) -> Vec<u8> {
-        let tail = self.bits.div_ceil(8) as usize;
-        self.out
-            .extend_from_slice(&(self.acc as u64).to_le_bytes()[..tail]);
-        self.out
-    }
-}
-
-struct BitReader<'a> {
-    buf: &'a [u8],
-    pos: usize,
-}
-
-impl BitReader<'_> {
-    fn get(&mut self, n: u32) -> Result<u64, DecodeError> {
-        if n == 0 {
-            return Ok(0);
-        }
-        let end = self.pos + n as usize;
-        if end > self.buf.len() * 8 {
-            return Err(DecodeError {
-                offset: self.buf.len(),
-                reason: "unexpected end of data",
-            });
-        }
-        let byte = self.pos / 8;
-        let mut b = [0u8; 16];
-        let avail = (self.buf.len() - byte).min(16);
-        b[..avail].copy_from_slice(&self.buf[byte..byte + avail]);
-        let v = (u128::from_le_bytes(b) >> (self.pos % 8)) as u64;
-        self.pos = end;
-        Ok(if n == 64 { v } else { v & ((1u64 << n) - 1) })
-    }
-}
-
 fn encode_gorilla(v: &[f64]) -> Vec<u8> {
-    let mut w = BitWriter {
-        out: vec![GORILLA],
-        acc: 0,
-        bits: 0,
-    };
+    let mut w = BitWriter::new(vec![GORILLA]);
     let Some(first) = v.first() else {
         return w.finish();
     };
@@ -210,7 +150,7 @@ fn encode_gorilla(v: &[f64]) -> Vec<u8> {
 }
 
 fn decode_gorilla(buf: &[u8], n: usize, out: &mut Vec<f64>) -> Result<(), DecodeError> {
-    let mut r = BitReader { buf, pos: 0 };
+    let mut r = BitReader::new(buf);
     if n == 0 {
         return Ok(());
     }
@@ -228,14 +168,14 @@ fn decode_gorilla(buf: &[u8], n: usize, out: &mut Vec<f64>) -> Result<(), Decode
             len = r.get(6)? as u32 + 1;
             if lz + len > 64 {
                 return Err(DecodeError {
-                    offset: r.pos / 8,
+                    offset: r.position() / 8,
                     reason: "bad XOR window",
                 });
             }
             have_window = true;
         } else if !have_window {
             return Err(DecodeError {
-                offset: r.pos / 8,
+                offset: r.position() / 8,
                 reason: "XOR window reused before set",
             });
         }
@@ -243,9 +183,9 @@ fn decode_gorilla(buf: &[u8], n: usize, out: &mut Vec<f64>) -> Result<(), Decode
         prev ^= r.get(len)? << tz;
         out.push(f64::from_bits(prev));
     }
-    if r.pos.div_ceil(8) != buf.len() {
+    if r.position().div_ceil(8) != buf.len() {
         return Err(DecodeError {
-            offset: r.pos.div_ceil(8),
+            offset: r.position().div_ceil(8),
             reason: "trailing bytes after the column",
         });
     }

@@ -8,7 +8,7 @@
 use crate::encoding::{put_ivarint, put_uvarint, DecodeError, Reader};
 
 use super::bitpack::{bit_width, pack, packed_len, unpack};
-use super::zst;
+use super::{rans, zst};
 
 /// Values decoded per pass: the unpack buffers live on the stack.
 pub(crate) const CHUNK: usize = 1024;
@@ -17,6 +17,7 @@ pub(crate) const CONST: u8 = 0x01;
 pub(crate) const PACKED: u8 = 0x02;
 pub(crate) const SPLIT: u8 = 0x03;
 pub(crate) const RLE: u8 = 0x04;
+pub(crate) const STEP: u8 = 0x05;
 /// Set in a scheme byte: the payload after the scheme byte is one zstd frame holding the
 /// payload of the scheme in the low bits.
 pub(crate) const ZSTD: u8 = 0x80;
@@ -125,17 +126,35 @@ impl Plan {
         pack(&self.u, self.w, out);
     }
 
-    /// Low `k` bits bit-packed, the high `w - k` (at most 8) bits as bytes in a zstd frame.
+    /// The split with the smallest estimated size: `(k, estimated bytes)`.
+    fn best_split(&self) -> Option<(u32, usize)> {
+        let mut best: Option<(u32, usize)> = None;
+        for k in self.w.saturating_sub(8)..self.w {
+            let mut counts = [0u32; 256];
+            for &v in &self.u {
+                counts[(v >> k) as usize] += 1;
+            }
+            let Some(est) = rans::estimate(&counts) else {
+                continue;
+            };
+            let size = est + packed_len(self.u.len(), k);
+            if best.is_none_or(|b| size < b.1) {
+                best = Some((k, size));
+            }
+        }
+        best
+    }
+
+    /// Low `k` bits bit-packed, the high `w - k` (at most 8) bits rANS-coded.
     fn write_split(&self, k: u32, out: &mut Vec<u8>) -> bool {
         let hi: Vec<u8> = self.u.iter().map(|&v| (v >> k) as u8).collect();
-        let Some(frame) = zst::compress(&hi) else {
+        let Some((model, _)) = rans::best_model(hi.iter().copied()) else {
             return false;
         };
         out.push(SPLIT);
         self.header(out);
         out.push(k as u8);
-        put_uvarint(out, frame.len() as u64);
-        out.extend_from_slice(&frame);
+        model.encode(&hi, out);
         if k > 0 {
             let mask = (1u64 << k) - 1;
             let lo: Vec<u64> = self.u.iter().map(|&v| v & mask).collect();
@@ -234,6 +253,15 @@ pub(crate) fn encode(x: &[i64], out: &mut Vec<u8>) {
         put_ivarint(out, x.first().copied().unwrap_or(0));
         return;
     }
+    if n >= 2 {
+        let d = x[1].wrapping_sub(x[0]);
+        if x.windows(2).all(|w| w[1].wrapping_sub(w[0]) == d) {
+            out.push(STEP);
+            put_ivarint(out, x[0]);
+            put_ivarint(out, d);
+            return;
+        }
+    }
     let mut transforms = vec![T_RAW];
     if n >= 2 {
         transforms.push(T_DELTA);
@@ -277,10 +305,10 @@ pub(crate) fn encode(x: &[i64], out: &mut Vec<u8>) {
         if plan.w == 0 || plan.u.len() < 8 {
             continue;
         }
-        let k = plan.w.saturating_sub(8);
-        if plan.write_split(k, &mut cand) {
-            try_keep(&mut cand, &mut best);
-        } else {
+        if let Some((k, est)) = plan.best_split() {
+            if est < best.len() + 8 && plan.write_split(k, &mut cand) {
+                try_keep(&mut cand, &mut best);
+            }
             cand.clear();
         }
     }
@@ -335,6 +363,24 @@ fn decode_payload<F: FnMut(&[i64])>(
             Ok(())
         }
         RLE => decode_rle(&mut r, n, sink),
+        STEP => {
+            let first = r.ivarint()?;
+            let d = r.ivarint()?;
+            end(&r)?;
+            let mut buf = [0i64; CHUNK];
+            let mut x = first;
+            let mut left = n;
+            while left > 0 {
+                let k = left.min(CHUNK);
+                for o in &mut buf[..k] {
+                    *o = x;
+                    x = x.wrapping_add(d);
+                }
+                sink(&buf[..k]);
+                left -= k;
+            }
+            Ok(())
+        }
         PACKED | SPLIT => decode_for(&mut r, scheme == SPLIT, n, sink),
         _ => Err(err(0, "unknown integer scheme")),
     }
@@ -410,19 +456,14 @@ fn decode_for<F: FnMut(&[i64])>(
         T_DOD => n.saturating_sub(2),
         _ => n,
     };
-    let mut hi_bytes = Vec::new();
+    let mut rans = None;
     let (k, packed) = if split {
         let k_at = r.position();
         let k = u32::from(r.u8()?);
         if k >= w || w - k > 8 {
             return Err(err(k_at, "bad split of the bit width"));
         }
-        let frame_at = r.position();
-        let frame = r.bytes()?;
-        zst::decompress_into(frame, m, &mut hi_bytes, frame_at)?;
-        if hi_bytes.len() != m {
-            return Err(err(frame_at, "wrong count of high bytes"));
-        }
+        rans = Some((r.position(), rans::Decoder::new(r)?));
         (k, r.take(packed_len(m, k))?)
     } else {
         (w, r.take(packed_len(m, w))?)
@@ -442,6 +483,7 @@ fn decode_for<F: FnMut(&[i64])>(
     }
     let mut ubuf = [0u64; CHUNK];
     let mut ibuf = [0i64; CHUNK];
+    let mut hbuf = [0u8; CHUNK];
     let mut done = 0usize;
     while done < m {
         let len = (m - done).min(CHUNK);
@@ -449,8 +491,10 @@ fn decode_for<F: FnMut(&[i64])>(
         // `done` is a multiple of CHUNK, so `done · bits` is a whole number of bytes.
         let off = done / 8 * k as usize;
         unpack(packed.get(off..).unwrap_or(&[]), k, u);
-        if split {
-            for (v, &h) in u.iter_mut().zip(&hi_bytes[done..done + len]) {
+        if let Some((_, dec)) = rans.as_mut() {
+            let hi = &mut hbuf[..len];
+            dec.decode(hi);
+            for (v, &h) in u.iter_mut().zip(hi.iter()) {
                 *v |= u64::from(h) << k;
             }
         }
@@ -490,6 +534,9 @@ fn decode_for<F: FnMut(&[i64])>(
         }
         sink(out);
         done += len;
+    }
+    if let Some((at, dec)) = rans {
+        dec.finish(at)?;
     }
     Ok(())
 }

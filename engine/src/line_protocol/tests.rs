@@ -68,8 +68,10 @@ fn tags<'a>(line: &'a Line<'_>) -> Vec<(&'a str, &'a str)> {
         .collect()
 }
 
-fn is_borrowed(c: &Cow<'_, str>) -> bool {
-    matches!(c, Cow::Borrowed(_))
+macro_rules! is_borrowed {
+    ($cow:expr) => {
+        matches!($cow, Cow::Borrowed(_))
+    };
 }
 
 // ---------------------------------------------------------------- good lines
@@ -89,12 +91,12 @@ fn sensor_line() {
     assert_eq!(float(&line, "temperature"), 21.4);
     assert_eq!(line.timestamp, Some(1_732_406_400_000_000_000));
     assert_eq!(line.line_number, 1);
-    assert!(is_borrowed(&line.measurement));
+    assert!(is_borrowed!(&line.measurement));
     assert!(line
         .tags
         .iter()
-        .all(|(k, v)| is_borrowed(k) && is_borrowed(v)));
-    assert!(line.fields.iter().all(|(k, _)| is_borrowed(k)));
+        .all(|(k, v)| is_borrowed!(k) && is_borrowed!(v)));
+    assert!(line.fields.iter().all(|(k, _)| is_borrowed!(k)));
 }
 
 #[test]
@@ -174,9 +176,9 @@ fn escapes_in_measurement_tags_and_field_keys() {
     assert_eq!(line.measurement, "my meas,x=y");
     assert_eq!(tags(&line), [("tag key,=k", "v a,l=ue")]);
     assert_eq!(line.fields[0].0, "field ,=key");
-    assert!(!is_borrowed(&line.measurement));
-    assert!(!is_borrowed(&line.tags[0].0) && !is_borrowed(&line.tags[0].1));
-    assert!(!is_borrowed(&line.fields[0].0));
+    assert!(!is_borrowed!(&line.measurement));
+    assert!(!is_borrowed!(&line.tags[0].0) && !is_borrowed!(&line.tags[0].1));
+    assert!(!is_borrowed!(&line.fields[0].0));
 }
 
 #[test]
@@ -185,7 +187,7 @@ fn backslash_escapes_and_literals() {
     assert_eq!(line.measurement, r"m=1\");
     assert_eq!(tags(&line), [("dbl", r"a\b"), ("path", r"C:\temp\x")]);
     assert!(
-        is_borrowed(&line.tags[1].1),
+        is_borrowed!(&line.tags[1].1),
         "a literal backslash needs no copy"
     );
     assert_eq!(line.fields[0].0, r"f\o\o");
@@ -254,14 +256,14 @@ fn string_values() {
         other => panic!("{other:?}"),
     };
     assert_eq!(s("a"), "plain");
-    assert!(is_borrowed(&s("a")));
+    assert!(is_borrowed!(&s("a")));
     assert_eq!(s("b"), "with, commas= and spaces");
-    assert!(is_borrowed(&s("b")));
+    assert!(is_borrowed!(&s("b")));
     assert_eq!(s("c"), "q\"uote");
-    assert!(!is_borrowed(&s("c")));
+    assert!(!is_borrowed!(&s("c")));
     assert_eq!(s("d"), r"back\slash");
     assert_eq!(s("e"), r"lit\eral");
-    assert!(is_borrowed(&s("e")));
+    assert!(is_borrowed!(&s("e")));
     assert_eq!(s("f"), "");
     assert_eq!(s("g"), "\\");
     assert_eq!(s("h"), "é中🦀");

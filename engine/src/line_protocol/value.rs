@@ -15,6 +15,7 @@ pub(super) enum IntError {
 }
 
 /// Parses an optionally `-`-signed decimal `i64` (no `+`, no blanks, at least one digit).
+#[inline]
 pub(super) fn parse_i64(text: &[u8]) -> Result<i64, IntError> {
     let (negative, digits) = match text.split_first() {
         Some((b'-', rest)) => (true, rest),
@@ -33,6 +34,7 @@ pub(super) fn parse_i64(text: &[u8]) -> Result<i64, IntError> {
 }
 
 /// Parses a non-empty run of decimal digits into a `u64`.
+#[inline]
 pub(super) fn parse_digits(digits: &[u8]) -> Result<u64, IntError> {
     if digits.is_empty() {
         return Err(IntError::Syntax);
@@ -74,6 +76,7 @@ const POW10: [f64; 23] = [
 ];
 
 /// Parses InfluxDB's float grammar: `-? (digits (. digits?)? | . digits) ([eE] [+-]? digits)?`.
+#[inline]
 fn parse_f64(text: &[u8]) -> Result<f64, FloatError> {
     let negative = text.first() == Some(&b'-');
     let mut i = usize::from(negative);
@@ -151,6 +154,7 @@ fn parse_bool(text: &[u8]) -> Option<bool> {
 
 /// Parses the field value starting at `start` (just after the `=`). Returns the value, the
 /// index just after it, and the number of newlines inside it (only strings have any).
+#[inline]
 pub(super) fn parse_value<'a>(
     text: &Text<'a>,
     body: &'a [u8],
@@ -194,6 +198,7 @@ pub(super) fn parse_value<'a>(
     }
 }
 
+#[inline]
 fn parse_number<'a>(token: &[u8], key: &str) -> Result<FieldValue<'a>, LineErrorKind> {
     let err = |make: fn(String, String) -> LineErrorKind| make(key.to_owned(), clip(token));
     match token.split_last() {

@@ -1,0 +1,103 @@
+//! Little-endian bit streams (bit `j` of byte `b` is stream bit `8·b + j`) for Gorilla and
+//! the rANS frequency tables.
+
+use crate::encoding::DecodeError;
+
+pub(crate) struct BitWriter {
+    pub(crate) out: Vec<u8>,
+    acc: u128,
+    bits: u32,
+}
+
+impl BitWriter {
+    pub(crate) fn new(out: Vec<u8>) -> Self {
+        BitWriter { out, acc: 0, bits: 0 }
+    }
+
+    /// Appends the low `n` (at most 64) bits of `v`.
+    pub(crate) fn put(&mut self, v: u64, n: u32) {
+        debug_assert!(n <= 64);
+        if n == 0 {
+            return;
+        }
+        let v = if n == 64 { v } else { v & ((1u64 << n) - 1) };
+        self.acc |= u128::from(v) << self.bits;
+        self.bits += n;
+        if self.bits >= 64 {
+            self.out.extend_from_slice(&(self.acc as u64).to_le_bytes());
+            self.acc >>= 64;
+            self.bits -= 64;
+        }
+    }
+
+    /// Elias gamma code of `v >= 1`: `bit_width(v) − 1` zeros, a one, then the low bits.
+    pub(crate) fn gamma(&mut self, v: u64) {
+        debug_assert!(v >= 1);
+        let nb = 64 - v.leading_zeros();
+        self.put(1u64 << (nb - 1), nb);
+        self.put(v, nb - 1);
+    }
+
+    pub(crate) fn finish(mut self) -> Vec<u8> {
+        let tail = self.bits.div_ceil(8) as usize;
+        self.out
+            .extend_from_slice(&(self.acc as u64).to_le_bytes()[..tail]);
+        self.out
+    }
+}
+
+/// Bits taken by [`BitWriter::gamma`] for `v >= 1`.
+pub(crate) fn gamma_len(v: u64) -> u32 {
+    2 * (64 - v.leading_zeros()) - 1
+}
+
+pub(crate) struct BitReader<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> BitReader<'a> {
+    pub(crate) fn new(buf: &'a [u8]) -> Self {
+        BitReader { buf, pos: 0 }
+    }
+
+    /// Bits consumed so far.
+    pub(crate) fn position(&self) -> usize {
+        self.pos
+    }
+
+    pub(crate) fn get(&mut self, n: u32) -> Result<u64, DecodeError> {
+        if n == 0 {
+            return Ok(0);
+        }
+        let end = self.pos + n as usize;
+        if end > self.buf.len() * 8 {
+            return Err(DecodeError {
+                offset: self.buf.len(),
+                reason: "unexpected end of data",
+            });
+        }
+        let byte = self.pos / 8;
+        let mut b = [0u8; 16];
+        let avail = (self.buf.len() - byte).min(16);
+        b[..avail].copy_from_slice(&self.buf[byte..byte + avail]);
+        let v = (u128::from_le_bytes(b) >> (self.pos % 8)) as u64;
+        self.pos = end;
+        Ok(if n == 64 { v } else { v & ((1u64 << n) - 1) })
+    }
+
+    /// Reads an Elias gamma code of at most `max_bits` significant bits.
+    pub(crate) fn gamma(&mut self, max_bits: u32) -> Result<u64, DecodeError> {
+        let mut zeros = 0;
+        while self.get(1)? == 0 {
+            zeros += 1;
+            if zeros >= max_bits {
+                return Err(DecodeError {
+                    offset: self.pos / 8,
+                    reason: "gamma code too long",
+                });
+            }
+        }
+        Ok((1u64 << zeros) | self.get(zeros)?)
+    }
+}

@@ -1,0 +1,260 @@
+//! Static order-0 rANS over byte symbols, for the high bits of split integer streams.
+//!
+//! zstd is far from the order-0 entropy on blocks of a few hundred small symbols (its frame,
+//! block and Huffman-table overheads, and literals that it often leaves raw), so split
+//! streams use this coder instead: a frequency table normalised to `2^l` (`l` in 8..=12,
+//! chosen per block) written with Elias gamma codes, then two interleaved 32-bit rANS
+//! states with 16-bit renormalisation (Giesen's `rans_word` construction).
+//!
+//! Layout: `table_len: varint`, table (bit stream: `l − 8` in 3 bits, `S − 1` in 8 bits,
+//! then `gamma(freq + 1)` for each symbol `0..S`; the frequencies sum to `2^l`), then
+//! `words_len: varint` (count of 16-bit words), the two final encoder states (`u32` each,
+//! state 0 first), then the words, to be read in order.
+
+use crate::encoding::{put_uvarint, DecodeError, Reader};
+
+use super::bits::{gamma_len, BitReader, BitWriter};
+
+const RANS_L: u32 = 1 << 16;
+pub(crate) const MIN_L: u32 = 8;
+pub(crate) const MAX_L: u32 = 12;
+
+/// A normalised frequency table.
+pub(crate) struct Model {
+    l: u32,
+    s: usize,
+    freq: [u32; 256],
+    cum: [u32; 257],
+}
+
+impl Model {
+    /// Normalises symbol counts (`s` = one past the largest symbol used) to sum `2^l`,
+    /// keeping every used symbol at frequency ≥ 1. `None` if `2^l` is too small for them.
+    pub(crate) fn new(counts: &[u32; 256], s: usize, l: u32) -> Option<Model> {
+        let total: u64 = counts.iter().map(|&c| u64::from(c)).sum();
+        let m = 1u64 << l;
+        let used = counts.iter().filter(|&&c| c > 0).count() as u64;
+        if total == 0 || used > m {
+            return None;
+        }
+        let mut freq = [0u32; 256];
+        let mut sum = 0i64;
+        for (f, &c) in freq.iter_mut().zip(counts.iter()).take(s) {
+            if c > 0 {
+                *f = ((u64::from(c) * m + total / 2) / total).max(1) as u32;
+                sum += i64::from(*f);
+            }
+        }
+        let mut diff = m as i64 - sum;
+        // Put the surplus on (or take the deficit from) the most frequent symbols.
+        while diff != 0 {
+            let mut order: Vec<usize> = (0..s).filter(|&i| freq[i] > 0).collect();
+            order.sort_by_key(|&i| (std::cmp::Reverse(freq[i]), i));
+            if diff > 0 {
+                freq[order[0]] += diff as u32;
+                diff = 0;
+            } else {
+                for &i in &order {
+                    let take = (i64::from(freq[i]) - 1).min(-diff);
+                    freq[i] -= take as u32;
+                    diff += take;
+                    if diff == 0 {
+                        break;
+                    }
+                }
+            }
+        }
+        Some(Self::from_freqs(freq, s, l))
+    }
+
+    fn from_freqs(freq: [u32; 256], s: usize, l: u32) -> Model {
+        let mut cum = [0u32; 257];
+        for i in 0..256 {
+            cum[i + 1] = cum[i] + freq[i];
+        }
+        Model { l, s, freq, cum }
+    }
+
+    /// Bits of the table.
+    pub(crate) fn table_bits(&self) -> u64 {
+        11 + self.freq[..self.s]
+            .iter()
+            .map(|&f| u64::from(gamma_len(u64::from(f) + 1)))
+            .sum::<u64>()
+    }
+
+    /// Estimated bits of the coded symbols (excluding table and states).
+    pub(crate) fn data_bits(&self, counts: &[u32; 256]) -> f64 {
+        counts[..self.s]
+            .iter()
+            .zip(&self.freq)
+            .filter(|(&c, _)| c > 0)
+            .map(|(&c, &f)| f64::from(c) * (self.l as f64 - f64::from(f).log2()))
+            .sum()
+    }
+
+    /// Estimated total bytes of [`Model::encode`]'s output.
+    pub(crate) fn estimate(&self, counts: &[u32; 256]) -> usize {
+        ((self.table_bits() as f64 + self.data_bits(counts)) / 8.0) as usize + 12
+    }
+
+    pub(crate) fn encode(&self, syms: &[u8], out: &mut Vec<u8>) {
+        let mut tw = BitWriter::new(Vec::new());
+        tw.put(u64::from(self.l - MIN_L), 3);
+        tw.put(self.s as u64 - 1, 8);
+        for &f in &self.freq[..self.s] {
+            tw.gamma(u64::from(f) + 1);
+        }
+        let table = tw.finish();
+        put_uvarint(out, table.len() as u64);
+        out.extend_from_slice(&table);
+
+        let mut words: Vec<u16> = Vec::with_capacity(syms.len());
+        let mut st = [RANS_L, RANS_L];
+        for (i, &sym) in syms.iter().enumerate().rev() {
+            let x = &mut st[i & 1];
+            let f = self.freq[usize::from(sym)];
+            debug_assert!(f > 0);
+            let x_max = (u64::from(RANS_L >> self.l) << 16) * u64::from(f);
+            if u64::from(*x) >= x_max {
+                words.push(*x as u16);
+                *x >>= 16;
+            }
+            *x = ((*x / f) << self.l) + (*x % f) + self.cum[usize::from(sym)];
+        }
+        put_uvarint(out, words.len() as u64);
+        out.extend_from_slice(&st[0].to_le_bytes());
+        out.extend_from_slice(&st[1].to_le_bytes());
+        for w in words.iter().rev() {
+            out.extend_from_slice(&w.to_le_bytes());
+        }
+    }
+}
+
+/// Builds the model for `syms`, choosing `l`; returns it with its estimated size.
+pub(crate) fn best_model(syms: impl Iterator<Item = u8>) -> Option<(Model, usize)> {
+    let mut counts = [0u32; 256];
+    let mut s = 0usize;
+    for x in syms {
+        counts[usize::from(x)] += 1;
+        s = s.max(usize::from(x) + 1);
+    }
+    (MIN_L..=MAX_L)
+        .filter_map(|l| Model::new(&counts, s, l))
+        .map(|m| {
+            let e = m.estimate(&counts);
+            (m, e)
+        })
+        .min_by_key(|&(_, e)| e)
+}
+
+/// Estimated size of the best model for a histogram, without building the output.
+pub(crate) fn estimate(counts: &[u32; 256]) -> Option<usize> {
+    let s = counts.iter().rposition(|&c| c > 0)? + 1;
+    (MIN_L..=MAX_L)
+        .filter_map(|l| Model::new(counts, s, l).map(|m| m.estimate(counts)))
+        .min()
+}
+
+/// Decoding state over one encoded symbol stream.
+pub(crate) struct Decoder<'a> {
+    l: u32,
+    sym: Vec<u8>,
+    freq: [u32; 256],
+    cum: [u32; 257],
+    st: [u32; 2],
+    words: &'a [u8],
+    pos: usize,
+    i: usize,
+}
+
+fn err(offset: usize, reason: &'static str) -> DecodeError {
+    DecodeError { offset, reason }
+}
+
+impl<'a> Decoder<'a> {
+    /// Reads the table and the states from `r`.
+    pub(crate) fn new(r: &mut Reader<'a>) -> Result<Decoder<'a>, DecodeError> {
+        let at = r.position();
+        let table = r.bytes()?;
+        let mut tr = BitReader::new(table);
+        let l = tr.get(3)? as u32 + MIN_L;
+        if l > MAX_L {
+            return Err(err(at, "rANS precision out of range"));
+        }
+        let s = tr.get(8)? as usize + 1;
+        let mut freq = [0u32; 256];
+        let m = 1u32 << l;
+        let mut sum = 0u32;
+        for f in freq.iter_mut().take(s) {
+            let v = tr.gamma(14)? - 1;
+            sum = sum.saturating_add(v as u32);
+            if sum > m {
+                return Err(err(at, "rANS frequencies exceed the total"));
+            }
+            *f = v as u32;
+        }
+        if sum != m {
+            return Err(err(at, "rANS frequencies do not sum to the total"));
+        }
+        let model = Model::from_freqs(freq, s, l);
+        let mut sym = vec![0u8; m as usize];
+        for (i, &f) in model.freq[..s].iter().enumerate() {
+            let c = model.cum[i] as usize;
+            sym[c..c + f as usize].fill(i as u8);
+        }
+        let nwords = r.uvarint()?;
+        let s0 = r.u32_le()?;
+        let s1 = r.u32_le()?;
+        let words_at = r.position();
+        let nbytes = usize::try_from(nwords)
+            .ok()
+            .and_then(|w| w.checked_mul(2))
+            .ok_or_else(|| err(words_at, "length overflow"))?;
+        let words = r.take(nbytes)?;
+        Ok(Decoder {
+            l,
+            sym,
+            freq: model.freq,
+            cum: model.cum,
+            st: [s0, s1],
+            words,
+            pos: 0,
+            i: 0,
+        })
+    }
+
+    /// Decodes `out.len()` more symbols.
+    pub(crate) fn decode(&mut self, out: &mut [u8]) {
+        let mask = (1u32 << self.l) - 1;
+        for o in out.iter_mut() {
+            let x = &mut self.st[self.i & 1];
+            let slot = *x & mask;
+            let s = self.sym.get(slot as usize).copied().unwrap_or(0);
+            let si = usize::from(s);
+            *x = self.freq[si]
+                .wrapping_mul(*x >> self.l)
+                .wrapping_add(slot)
+                .wrapping_sub(self.cum[si]);
+            if *x < RANS_L {
+                let w = match self.words.get(self.pos..self.pos + 2) {
+                    Some(b) => u32::from(b[0]) | (u32::from(b[1]) << 8),
+                    None => 0,
+                };
+                self.pos += 2;
+                *x = (*x << 16) | w;
+            }
+            *o = s;
+            self.i += 1;
+        }
+    }
+
+    /// Checks that the stream ended exactly where the encoder started.
+    pub(crate) fn finish(&self, at: usize) -> Result<(), DecodeError> {
+        if self.st == [RANS_L, RANS_L] && self.pos == self.words.len() {
+            Ok(())
+        } else {
+            Err(err(at, "corrupt rANS stream"))
+        }
+    }
+}

@@ -1,0 +1,374 @@
+use proptest::collection::vec;
+use proptest::prelude::*;
+
+use super::*;
+
+fn rt_i64(v: &[i64]) -> Vec<u8> {
+    let mut buf = Vec::new();
+    encode_integers(v, &mut buf);
+    let mut back = vec![7i64];
+    decode_integers(&buf, v.len(), &mut back).expect("decodes");
+    assert_eq!(&back[1..], v);
+    let mut buf2 = Vec::new();
+    encode_timestamps(v, &mut buf2);
+    let mut back = Vec::new();
+    decode_timestamps(&buf2, v.len(), &mut back).expect("decodes");
+    assert_eq!(back, v);
+    buf
+}
+
+fn rt_u64(v: &[u64]) -> Vec<u8> {
+    let mut buf = Vec::new();
+    encode_unsigned(v, &mut buf);
+    let mut back = Vec::new();
+    decode_unsigned(&buf, v.len(), &mut back).expect("decodes");
+    assert_eq!(back, v);
+    buf
+}
+
+fn rt_f64(v: &[f64]) -> Vec<u8> {
+    let mut buf = Vec::new();
+    encode_floats(v, &mut buf);
+    let mut back = vec![1.5];
+    decode_floats(&buf, v.len(), &mut back).expect("decodes");
+    assert_eq!(back.len(), v.len() + 1);
+    for (i, (a, b)) in back[1..].iter().zip(v).enumerate() {
+        assert_eq!(a.to_bits(), b.to_bits(), "value {i}: {a:?} vs {b:?}");
+    }
+    buf
+}
+
+fn rt_bool(v: &[bool]) -> Vec<u8> {
+    let mut buf = Vec::new();
+    encode_bools(v, &mut buf);
+    let mut back = Vec::new();
+    decode_bools(&buf, v.len(), &mut back).expect("decodes");
+    assert_eq!(back, v);
+    buf
+}
+
+fn rt_str(v: &[String]) -> Vec<u8> {
+    let mut buf = Vec::new();
+    encode_strings(v, &mut buf);
+    let mut back = Vec::new();
+    decode_strings(&buf, v.len(), &mut back).expect("decodes");
+    assert_eq!(back, v);
+    buf
+}
+
+/// Every decoder on `bytes` with count `n`: must not panic, and on error must leave `out`
+/// untouched.
+fn decode_all(bytes: &[u8], n: usize) {
+    let mut i = vec![1i64];
+    if decode_integers(bytes, n, &mut i).is_err() {
+        assert_eq!(i, [1]);
+    } else {
+        assert_eq!(i.len(), n + 1);
+    }
+    let _ = decode_timestamps(bytes, n, &mut Vec::new());
+    let mut u = Vec::new();
+    if decode_unsigned(bytes, n, &mut u).is_ok() {
+        assert_eq!(u.len(), n);
+    }
+    let mut f = vec![0.5];
+    if decode_floats(bytes, n, &mut f).is_err() {
+        assert_eq!(f, [0.5]);
+    } else {
+        assert_eq!(f.len(), n + 1);
+    }
+    let mut b = Vec::new();
+    if decode_bools(bytes, n, &mut b).is_ok() {
+        assert_eq!(b.len(), n);
+    }
+    let mut s = Vec::new();
+    if decode_strings(bytes, n, &mut s).is_ok() {
+        assert_eq!(s.len(), n);
+    }
+}
+
+/// All truncations and some single-byte corruptions of a valid encoding.
+fn mangle(buf: &[u8], n: usize) {
+    for cut in 0..buf.len() {
+        decode_all(&buf[..cut], n);
+    }
+    for pos in (0..buf.len()).step_by(buf.len() / 24 + 1) {
+        for x in [0x01u8, 0x80, 0xff] {
+            let mut b = buf.to_vec();
+            b[pos] ^= x;
+            decode_all(&b, n);
+        }
+    }
+    decode_all(buf, n + 1);
+    decode_all(buf, n.saturating_sub(1));
+}
+
+fn interesting_f64() -> impl Strategy<Value = f64> {
+    prop_oneof![
+        any::<u64>().prop_map(f64::from_bits),
+        (-100_000i64..100_000, 0u32..4).prop_map(|(m, e)| m as f64 / 10f64.powi(e as i32)),
+        Just(f64::NAN),
+        Just(-f64::NAN),
+        Just(f64::from_bits(0x7ff0_0000_0000_0001)),
+        Just(f64::from_bits(0xfff8_dead_beef_0001)),
+        Just(-0.0),
+        Just(0.0),
+        Just(f64::INFINITY),
+        Just(f64::NEG_INFINITY),
+        Just(f64::MIN_POSITIVE / 4.0),
+        Just(f64::MAX),
+        Just(f64::MIN),
+        Just(9_007_199_254_740_993.0),
+        Just(0.1 + 0.2),
+    ]
+}
+
+fn interesting_i64() -> impl Strategy<Value = i64> {
+    prop_oneof![
+        any::<i64>(),
+        -3i64..3,
+        Just(i64::MIN),
+        Just(i64::MAX),
+        Just(i64::MIN + 1),
+        Just(-1),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn integers_round_trip(v in vec(interesting_i64(), 0..1100)) {
+        rt_i64(&v);
+    }
+
+    #[test]
+    fn unsigned_round_trip(v in vec(prop_oneof![any::<u64>(), 0u64..4, Just(u64::MAX),
+        Just(1u64 << 63)], 0..1100)) {
+        rt_u64(&v);
+    }
+
+    #[test]
+    fn walks_round_trip(start in any::<i64>(), steps in vec(-300i64..300, 0..1100),
+        scale in prop_oneof![Just(1i64), Just(1000), Just(1_000_000_007)]) {
+        let mut x = start;
+        let v: Vec<i64> = steps.iter().map(|d| { x = x.wrapping_add(d.wrapping_mul(scale)); x })
+            .collect();
+        let buf = rt_i64(&v);
+        if v.len() > 32 {
+            mangle(&buf, v.len());
+        }
+    }
+
+    #[test]
+    fn floats_round_trip(v in vec(interesting_f64(), 0..1100)) {
+        rt_f64(&v);
+    }
+
+    #[test]
+    fn decimal_floats_round_trip(start in -1_000_000i64..1_000_000, e in 0u32..6,
+        steps in vec(-50i64..50, 1..1100), spice in vec((0usize..1100, interesting_f64()), 0..4)) {
+        let p = 10f64.powi(e as i32);
+        let mut m = start;
+        let mut v: Vec<f64> = steps.iter().map(|d| { m += d; m as f64 / p }).collect();
+        let n = v.len();
+        for (i, x) in spice {
+            v[i % n] = x;
+        }
+        let buf = rt_f64(&v);
+        mangle(&buf, v.len());
+    }
+
+    #[test]
+    fn bools_round_trip(v in prop_oneof![vec(any::<bool>(), 0..1100),
+        (0usize..1100, 1usize..200).prop_map(|(n, p)| (0..n).map(|i| (i / p) % 2 == 0).collect())]) {
+        let buf = rt_bool(&v);
+        mangle(&buf, v.len());
+    }
+
+    #[test]
+    fn strings_round_trip(v in prop_oneof![
+        vec(any::<String>(), 0..300),
+        vec(prop_oneof![Just(String::new()), Just("北京".to_string()), Just("a".to_string()),
+            "[a-c]{0,3}"], 0..1100),
+    ]) {
+        let buf = rt_str(&v);
+        if v.len() < 300 {
+            mangle(&buf, v.len());
+        }
+    }
+
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in vec(any::<u8>(), 0..300), n in 0usize..1100) {
+        decode_all(&bytes, n);
+        // The same bytes behind each scheme byte.
+        for scheme in [0x01u8, 0x02, 0x03, 0x04, 0x05, 0x10, 0x11, 0x12, 0x13, 0x20, 0x21, 0x22, 0x30,
+            0x31, 0x82, 0x92, 0xa0, 0xb0] {
+            let mut b = vec![scheme];
+            b.extend_from_slice(&bytes);
+            decode_all(&b, n);
+        }
+    }
+
+    #[test]
+    fn valid_streams_mangled_never_panic(v in vec(-1000i64..1000, 40..300), seed in any::<u64>()) {
+        // A peaky block, so the rANS path is exercised.
+        let v: Vec<i64> = v.iter().map(|x| if seed % 3 == 0 { x / 100 } else { *x }).collect();
+        let buf = rt_i64(&v);
+        mangle(&buf, v.len());
+    }
+}
+
+#[test]
+fn adversarial_integers() {
+    let n = 1024;
+    let cases: Vec<Vec<i64>> = vec![
+        vec![],
+        vec![i64::MIN],
+        vec![5; n],
+        (0..n).map(|i| if i % 2 == 0 { i64::MIN } else { i64::MAX }).collect(),
+        (0..n as i64).map(|i| i * 1_000_000_007).collect(),
+        (0..n as i64).map(|i| i64::MAX - i).collect(),
+        (0..n as i64).map(|i| i.wrapping_mul(i64::MAX / 3)).collect(),
+        (0..n as i64).map(|i| (i * i) / 7).collect(),
+        (0..n).map(|i| if i < 500 { 0 } else { i64::MAX }).collect(),
+        vec![i64::MAX, i64::MIN, i64::MAX],
+    ];
+    for v in &cases {
+        rt_i64(v);
+        let u: Vec<u64> = v.iter().map(|&x| x as u64).collect();
+        rt_u64(&u);
+    }
+    rt_u64(&[0, u64::MAX, 0, u64::MAX, 1 << 63, (1 << 63) - 1]);
+}
+
+#[test]
+fn adversarial_floats() {
+    let n = 1024;
+    let nan_mix: Vec<f64> = (0..n as u64)
+        .map(|i| f64::from_bits(0x7ff8_0000_0000_0000 | (i * 0x1234_5678)))
+        .collect();
+    rt_f64(&nan_mix);
+    let alternating: Vec<f64> = (0..n)
+        .map(|i| if i % 2 == 0 { f64::MAX } else { f64::MIN })
+        .collect();
+    rt_f64(&alternating);
+    rt_f64(&[-0.0; 10]);
+    rt_f64(&[0.0, -0.0, 0.0]);
+    rt_f64(&[f64::NAN]);
+    // Decimal with a single non-decimal exception in the middle, at the start and the end.
+    for at in [0, 500, n - 1] {
+        let mut v: Vec<f64> = (0..n).map(|i| (200 + (i % 17) as i64) as f64 / 10.0).collect();
+        v[at] = std::f64::consts::PI;
+        let buf = rt_f64(&v);
+        assert_eq!(buf[0], float::DECIMAL);
+        assert_eq!(buf[1], 1, "exponent");
+        assert!(buf.len() < n, "{} bytes", buf.len());
+    }
+    // Subnormals and huge decimals.
+    let sub: Vec<f64> = (1..=n as u64).map(f64::from_bits).collect();
+    rt_f64(&sub);
+    let big: Vec<f64> = (0..n).map(|i| 1e300 * i as f64).collect();
+    rt_f64(&big);
+    let near_limit: Vec<f64> = (0..n)
+        .map(|i| (9_007_199_254_740_000i64 + i as i64) as f64)
+        .collect();
+    rt_f64(&near_limit);
+}
+
+#[test]
+fn adversarial_bools_and_strings() {
+    rt_bool(&[true; 1024]);
+    rt_bool(&[false; 1024]);
+    rt_bool(&[]);
+    rt_bool(&(0..1024).map(|i| i % 2 == 0).collect::<Vec<_>>());
+    rt_str(&[]);
+    rt_str(&vec![String::new(); 1024]);
+    rt_str(&(0..1024).map(|i| format!("传感器-{i}")).collect::<Vec<_>>());
+    let long = "x".repeat(100_000);
+    rt_str(&vec![long; 64]);
+}
+
+/// A deterministic pseudo-random walk (splitmix64 steps).
+fn noise(seed: u64, n: usize, spread: i64) -> Vec<i64> {
+    let mut s = seed;
+    (0..n)
+        .map(|_| {
+            s = s.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = s;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            ((z ^ (z >> 31)) % (2 * spread as u64 + 1)) as i64 - spread
+        })
+        .collect()
+}
+
+#[test]
+fn temperature_block_is_decimal_e1_and_small() {
+    let mut t = 214i64;
+    let v: Vec<f64> = noise(1, 1024, 1)
+        .iter()
+        .map(|d| {
+            t += d;
+            t as f64 / 10.0
+        })
+        .collect();
+    let buf = rt_f64(&v);
+    assert_eq!(buf[0], float::DECIMAL);
+    assert_eq!(buf[1], 1);
+    assert!(
+        (buf.len() as f64) < 0.5 * 1024.0,
+        "{} bytes for 1024 temperatures",
+        buf.len()
+    );
+}
+
+#[test]
+fn regular_timestamps_cost_almost_nothing() {
+    let ts: Vec<i64> = (0..1024)
+        .map(|i| 1_793_491_200_000_000_000 + i * 10_000_000_000)
+        .collect();
+    let buf = rt_i64(&ts);
+    assert!((buf.len() as f64) < 0.1 * 1024.0, "{} bytes", buf.len());
+    assert!(buf.len() <= 16, "{} bytes", buf.len());
+    // One missing point still costs next to nothing.
+    let mut gap = ts.clone();
+    gap.remove(300);
+    let buf = rt_i64(&gap);
+    assert!(buf.len() < 64, "{} bytes with a gap", buf.len());
+}
+
+#[test]
+fn jittered_timestamps_cost_a_few_bits() {
+    // 10 s interval with ±5 ms jitter at ms precision: ~13.3 bits of entropy per point.
+    let j = noise(7, 1024, 5);
+    let ts: Vec<i64> = (0..1024)
+        .map(|i| 1_793_491_200_000_000_000 + i as i64 * 10_000_000_000 + j[i] * 1_000_000)
+        .collect();
+    let buf = rt_i64(&ts);
+    assert!(buf.len() * 8 < 1024 * 5, "{} bytes", buf.len());
+}
+
+#[test]
+fn integer_counters_use_few_bits() {
+    let mut e = 1_000_000i64;
+    let v: Vec<i64> = noise(3, 1024, 2)
+        .iter()
+        .map(|d| {
+            e += 40 + d;
+            e
+        })
+        .collect();
+    let buf = rt_i64(&v);
+    assert!(buf.len() < 400, "{} bytes", buf.len());
+    let constant = rt_i64(&[42; 1024]);
+    assert_eq!(constant, [int::CONST, 84]);
+}
+
+#[test]
+fn decode_refuses_huge_counts() {
+    let buf = rt_i64(&[1, 1, 1]);
+    assert!(decode_integers(&buf, usize::MAX, &mut Vec::new()).is_err());
+    assert!(decode_floats(&[float::CONST_BITS, 0, 0, 0, 0, 0, 0, 0, 0], MAX_VALUES + 1,
+        &mut Vec::new())
+    .is_err());
+}
