@@ -13,11 +13,11 @@
 //! | measurement   | tags                        | fields (resolution)                                         | interval | timestamp precision |
 //! |---------------|-----------------------------|-------------------------------------------------------------|----------|---------------------|
 //! | `air_quality` | `district`, `station`       | `pm25` (1), `pm10` (1), `no2` (0.1), `temperature` (0.1 °C), `humidity` (1 %) — all floats | 60 s | ms |
-//! | `traffic`     | `detector`, `district`, `road` | `vehicle_count` (integer), `avg_speed` (0.1 km/h), `occupancy` (0.01, fraction 0–1) | 30 s | µs |
-//! | `noise`       | `district`, `site`          | `laeq` (0.1 dB)                                             | 10 s     | µs |
+//! | `traffic`     | `detector`, `district`, `road` | `vehicle_count` (integer), `avg_speed` (0.1 km/h), `occupancy` (0.01, fraction 0–1) | 30 s | ms |
+//! | `noise`       | `district`, `site`          | `laeq` (0.1 dB)                                             | 10 s     | ms |
 //! | `river`       | `district`, `gauge`, `river` | `level` (0.001 m), `flow` (0.1 m³/s)                       | 60 s     | ms |
 //! | `parking`     | `district`, `lot`           | `free_spaces` (integer), `occupied` (bool, only lots with a barrier, i.e. every other lot: `pk-0001`, `pk-0003`, …; `true` when fewer than 5 % of the spaces are free), `capacity` (integer, constant) | 30 s | ms |
-//! | `power`       | `district`, `meter`         | `energy_kwh` (0.01 kWh, cumulative, non-decreasing), `power_kw` (0.1), `voltage` (0.1 V) | 15 s | µs |
+//! | `power`       | `district`, `meter`         | `energy_kwh` (0.01 kWh, cumulative, non-decreasing), `power_kw` (0.1), `voltage` (0.1 V) | 15 s | ms |
 //!
 //! Every value is a mean-reverting random walk layered on a daily cycle of the local time
 //! of day (temperature peaks in the afternoon, traffic at the 8:00 and 18:00 rush hours,
@@ -29,8 +29,8 @@
 //! exactly what Rust's `{}` formatting of the parsed `f64` prints.
 //!
 //! Each sensor samples on its own grid `start + phase + k·interval` (the phase is a
-//! per-sensor offset), and every timestamp is jittered by a few milliseconds (85 % of the
-//! points, within ±20 ms) to a few hundred milliseconds (the rest, within ±250 ms).
+//! per-sensor offset), and every timestamp is jittered: 90 % of the points within ±2 ms,
+//! the rest within ±50 ms.
 //! All timestamps lie in `[start_ns, start_ns + duration_ns)`.
 //!
 //! The stream is ordered by timestamp across all sensors, like gateways forwarding in real
@@ -102,14 +102,13 @@ pub const DISTRICTS: [&str; 12] = [
 
 const NS_PER_SEC: i64 = 1_000_000_000;
 const NS_PER_MS: i64 = 1_000_000;
-const NS_PER_US: i64 = 1_000;
 /// The city's local time is UTC+8 (daily cycles follow local time).
 const UTC_OFFSET_SECS: i64 = 8 * 3600;
 /// Grid phases keep this distance from the interval edges, so jittered timestamps stay in
 /// `[start, end)` and never cross a neighbour's grid slot.
 const PHASE_MARGIN_NS: i64 = 300 * NS_PER_MS;
-const NARROW_JITTER_NS: i64 = 20 * NS_PER_MS;
-const WIDE_JITTER_NS: i64 = 250 * NS_PER_MS;
+const NARROW_JITTER_NS: i64 = 2 * NS_PER_MS;
+const WIDE_JITTER_NS: i64 = 50 * NS_PER_MS;
 /// Probability (out of 2^32) that a point is late: 1 %.
 const LATE_THRESHOLD: u32 = 42_949_673;
 const LATE_MIN_NS: i64 = 90 * NS_PER_SEC;
@@ -264,12 +263,11 @@ impl SensorKind {
             }
     }
 
-    /// Timestamps of this kind are multiples of this many nanoseconds.
+    /// Timestamps of this kind are multiples of this many nanoseconds: gateways stamp
+    /// readings at millisecond precision.
     fn precision_ns(self) -> i64 {
-        match self {
-            SensorKind::AirQuality | SensorKind::River | SensorKind::Parking => NS_PER_MS,
-            SensorKind::Traffic | SensorKind::Noise | SensorKind::Power => NS_PER_US,
-        }
+        let _ = self;
+        NS_PER_MS
     }
 
     /// Field values per line of sensor number `index` of this kind.
@@ -755,7 +753,7 @@ impl Sensor {
     /// Draws the jittered timestamp of point `k`.
     fn timestamp(&self, rng: &mut ChaCha8Rng) -> i64 {
         let r = rng.next_u64();
-        let width = if r & 0xff < 38 {
+        let width = if r & 0xff < 26 {
             WIDE_JITTER_NS
         } else {
             NARROW_JITTER_NS
@@ -1413,8 +1411,8 @@ mod tests {
         assert_eq!(fnv1a(&body), TINY_FNV1A, "got {:#018x}", fnv1a(&body));
     }
 
-    const TINY_BYTES: usize = 113_029;
-    const TINY_FNV1A: u64 = 0x042a_f82a_a52a_fc4a;
+    const TINY_BYTES: usize = 112_995;
+    const TINY_FNV1A: u64 = 0xd293_a99d_ff0b_24c9;
 
     #[test]
     fn different_seed_gives_different_data() {
@@ -1567,9 +1565,11 @@ mod tests {
             (0.008..0.012).contains(&fraction),
             "late fraction {fraction}"
         );
-        assert_eq!(
-            late, stream_late,
-            "late points are exactly the out-of-order ones"
+        // A series' late point is out of order in the stream too; the converse fails only
+        // when two consecutive points of one series are both late (rare).
+        assert!(
+            late <= stream_late && stream_late - late <= stream_late / 100,
+            "{late} late in their series, {stream_late} out of order in the stream"
         );
         for (series, (late, total)) in &late_per_series {
             if *total >= 2000 {
@@ -1692,7 +1692,7 @@ mod tests {
         }
         assert!(whole_seconds * 1000 < small_lines().len());
         assert!(
-            exact_interval * 100 < deltas,
+            exact_interval * 2 < deltas,
             "{exact_interval} of {deltas} exact"
         );
     }

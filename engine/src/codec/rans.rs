@@ -2,14 +2,16 @@
 //!
 //! zstd is far from the order-0 entropy on blocks of a few hundred small symbols (its frame,
 //! block and Huffman-table overheads, and literals that it often leaves raw), so split
-//! streams use this coder instead: a frequency table normalised to `2^l` (`l` in 8..=12,
-//! chosen per block) written with Elias gamma codes, then two interleaved 32-bit rANS
-//! states with 16-bit renormalisation (Giesen's `rans_word` construction).
+//! streams use this coder instead: a frequency table normalised to `2^l` (`l` in 8..=11,
+//! chosen per block) written with Elias gamma codes, then four interleaved 32-bit rANS
+//! states with 16-bit renormalisation (Giesen's `rans_word` construction). Decoding uses
+//! one `u32` table entry per slot (symbol, frequency, bias) and a branch-free refill.
 //!
 //! Layout: `table_len: varint`, table (bit stream: `l − 8` in 3 bits, `S − 1` in 8 bits,
 //! then `gamma(freq + 1)` for each symbol `0..S`; the frequencies sum to `2^l`), then
-//! `words_len: varint` (count of 16-bit words), the two final encoder states (`u32` each,
-//! state 0 first), then the words, to be read in order.
+//! `words_len: varint` (count of 16-bit words), the four final encoder states (`u32` each,
+//! state 0 first; symbol `i` is coded by state `i mod 4`), then the words, to be read in
+//! order.
 
 use crate::encoding::{put_uvarint, DecodeError, Reader};
 
@@ -17,7 +19,8 @@ use super::bits::{gamma_len, BitReader, BitWriter};
 
 const RANS_L: u32 = 1 << 16;
 pub(crate) const MIN_L: u32 = 8;
-pub(crate) const MAX_L: u32 = 12;
+pub(crate) const MAX_L: u32 = 11;
+const STATES: usize = 4;
 
 /// A normalised frequency table.
 pub(crate) struct Model {
@@ -95,7 +98,7 @@ impl Model {
 
     /// Estimated total bytes of [`Model::encode`]'s output.
     pub(crate) fn estimate(&self, counts: &[u32; 256]) -> usize {
-        ((self.table_bits() as f64 + self.data_bits(counts)) / 8.0) as usize + 12
+        ((self.table_bits() as f64 + self.data_bits(counts)) / 8.0) as usize + 4 * STATES + 4
     }
 
     pub(crate) fn encode(&self, syms: &[u8], out: &mut Vec<u8>) {
@@ -110,9 +113,9 @@ impl Model {
         out.extend_from_slice(&table);
 
         let mut words: Vec<u16> = Vec::with_capacity(syms.len());
-        let mut st = [RANS_L, RANS_L];
+        let mut st = [RANS_L; STATES];
         for (i, &sym) in syms.iter().enumerate().rev() {
-            let x = &mut st[i & 1];
+            let x = &mut st[i % STATES];
             let f = self.freq[usize::from(sym)];
             debug_assert!(f > 0);
             let x_max = (u64::from(RANS_L >> self.l) << 16) * u64::from(f);
@@ -123,8 +126,9 @@ impl Model {
             *x = ((*x / f) << self.l) + (*x % f) + self.cum[usize::from(sym)];
         }
         put_uvarint(out, words.len() as u64);
-        out.extend_from_slice(&st[0].to_le_bytes());
-        out.extend_from_slice(&st[1].to_le_bytes());
+        for x in st {
+            out.extend_from_slice(&x.to_le_bytes());
+        }
         for w in words.iter().rev() {
             out.extend_from_slice(&w.to_le_bytes());
         }
@@ -148,21 +152,46 @@ pub(crate) fn best_model(syms: impl Iterator<Item = u8>) -> Option<(Model, usize
         .min_by_key(|&(_, e)| e)
 }
 
-/// Estimated size of the best model for a histogram, without building the output.
+/// `c · log2(c)` for small `c`, tabulated (the estimator runs for many candidate splits).
+fn c_log_c(c: u32) -> f64 {
+    use std::sync::OnceLock;
+    static TABLE: OnceLock<Vec<f32>> = OnceLock::new();
+    let t = TABLE.get_or_init(|| {
+        (0..=4096u32)
+            .map(|c| if c == 0 { 0.0 } else { c as f32 * (c as f32).log2() })
+            .collect()
+    });
+    match t.get(c as usize) {
+        Some(&v) => f64::from(v),
+        None => f64::from(c) * f64::from(c).log2(),
+    }
+}
+
+/// Quick size estimate (bytes) of coding a histogram: its empirical entropy plus the table
+/// at precision 2^10 and the states. Only ranks candidates; the real size is measured.
 pub(crate) fn estimate(counts: &[u32; 256]) -> Option<usize> {
     let s = counts.iter().rposition(|&c| c > 0)? + 1;
-    (MIN_L..=MAX_L)
-        .filter_map(|l| Model::new(counts, s, l).map(|m| m.estimate(counts)))
-        .min()
+    let total: u32 = counts[..s].iter().sum();
+    let mut data = c_log_c(total);
+    let mut table = 11u64;
+    for &c in &counts[..s] {
+        data -= c_log_c(c);
+        let f = if c == 0 {
+            0
+        } else {
+            ((u64::from(c) << 10) / u64::from(total)).max(1)
+        };
+        table += u64::from(gamma_len(f + 1));
+    }
+    Some(((data + table as f64) / 8.0) as usize + 4 * STATES + 4)
 }
 
 /// Decoding state over one encoded symbol stream.
 pub(crate) struct Decoder<'a> {
     l: u32,
-    sym: Vec<u8>,
-    freq: [u32; 256],
-    cum: [u32; 257],
-    st: [u32; 2],
+    /// Per slot: symbol (bits 0..8), `slot − cum` (bits 8..20), `freq − 1` (bits 20..32).
+    table: [u32; 1 << MAX_L],
+    st: [u32; STATES],
     words: &'a [u8],
     pos: usize,
     i: usize,
@@ -176,36 +205,35 @@ impl<'a> Decoder<'a> {
     /// Reads the table and the states from `r`.
     pub(crate) fn new(r: &mut Reader<'a>) -> Result<Decoder<'a>, DecodeError> {
         let at = r.position();
-        let table = r.bytes()?;
-        let mut tr = BitReader::new(table);
+        let table_bytes = r.bytes()?;
+        let mut tr = BitReader::new(table_bytes);
         let l = tr.get(3)? as u32 + MIN_L;
         if l > MAX_L {
             return Err(err(at, "rANS precision out of range"));
         }
         let s = tr.get(8)? as usize + 1;
-        let mut freq = [0u32; 256];
         let m = 1u32 << l;
-        let mut sum = 0u32;
-        for f in freq.iter_mut().take(s) {
-            let v = tr.gamma(14)? - 1;
-            sum = sum.saturating_add(v as u32);
-            if sum > m {
+        let mut table = [0u32; 1 << MAX_L];
+        let mut cum = 0u32;
+        for sym in 0..s {
+            let f = (tr.gamma(14)? - 1) as u32;
+            if f > m - cum {
                 return Err(err(at, "rANS frequencies exceed the total"));
             }
-            *f = v as u32;
+            let entry = sym as u32 | (f.wrapping_sub(1) << 20);
+            for (b, t) in table[cum as usize..(cum + f) as usize].iter_mut().enumerate() {
+                *t = entry | ((b as u32) << 8);
+            }
+            cum += f;
         }
-        if sum != m {
+        if cum != m {
             return Err(err(at, "rANS frequencies do not sum to the total"));
         }
-        let model = Model::from_freqs(freq, s, l);
-        let mut sym = vec![0u8; m as usize];
-        for (i, &f) in model.freq[..s].iter().enumerate() {
-            let c = model.cum[i] as usize;
-            sym[c..c + f as usize].fill(i as u8);
-        }
         let nwords = r.uvarint()?;
-        let s0 = r.u32_le()?;
-        let s1 = r.u32_le()?;
+        let mut st = [0u32; STATES];
+        for x in &mut st {
+            *x = r.u32_le()?;
+        }
         let words_at = r.position();
         let nbytes = usize::try_from(nwords)
             .ok()
@@ -214,10 +242,8 @@ impl<'a> Decoder<'a> {
         let words = r.take(nbytes)?;
         Ok(Decoder {
             l,
-            sym,
-            freq: model.freq,
-            cum: model.cum,
-            st: [s0, s1],
+            table,
+            st,
             words,
             pos: 0,
             i: 0,
@@ -226,32 +252,53 @@ impl<'a> Decoder<'a> {
 
     /// Decodes `out.len()` more symbols.
     pub(crate) fn decode(&mut self, out: &mut [u8]) {
-        let mask = (1u32 << self.l) - 1;
-        for o in out.iter_mut() {
-            let x = &mut self.st[self.i & 1];
-            let slot = *x & mask;
-            let s = self.sym.get(slot as usize).copied().unwrap_or(0);
-            let si = usize::from(s);
-            *x = self.freq[si]
-                .wrapping_mul(*x >> self.l)
-                .wrapping_add(slot)
-                .wrapping_sub(self.cum[si]);
-            if *x < RANS_L {
-                let w = match self.words.get(self.pos..self.pos + 2) {
-                    Some(b) => u32::from(b[0]) | (u32::from(b[1]) << 8),
-                    None => 0,
-                };
-                self.pos += 2;
-                *x = (*x << 16) | w;
-            }
-            *o = s;
+        let l = self.l;
+        let mask = (1u32 << l) - 1;
+        let table = &self.table;
+        let words = self.words;
+        let mut pos = self.pos;
+        let mut st = self.st;
+        // Keep the state order aligned with the symbol index.
+        let mut o = 0;
+        let step = |x: &mut u32, pos: &mut usize| -> u8 {
+            let e = table[(*x & mask) as usize];
+            *x = ((e >> 20) + 1)
+                .wrapping_mul(*x >> l)
+                .wrapping_add((e >> 8) & 0xfff);
+            let w = match words.get(*pos..*pos + 2) {
+                Some(b) => u32::from(b[0]) | (u32::from(b[1]) << 8),
+                None => 0,
+            };
+            let need = *x < RANS_L;
+            *x = if need { (*x << 16) | w } else { *x };
+            *pos += usize::from(need) * 2;
+            e as u8
+        };
+        while self.i % STATES != 0 && o < out.len() {
+            out[o] = step(&mut st[self.i % STATES], &mut pos);
+            o += 1;
             self.i += 1;
         }
+        let body = (out.len() - o) / STATES * STATES;
+        for group in out[o..o + body].chunks_exact_mut(STATES) {
+            for (j, g) in group.iter_mut().enumerate() {
+                *g = step(&mut st[j], &mut pos);
+            }
+        }
+        o += body;
+        self.i += body;
+        while o < out.len() {
+            out[o] = step(&mut st[self.i % STATES], &mut pos);
+            o += 1;
+            self.i += 1;
+        }
+        self.st = st;
+        self.pos = pos;
     }
 
     /// Checks that the stream ended exactly where the encoder started.
     pub(crate) fn finish(&self, at: usize) -> Result<(), DecodeError> {
-        if self.st == [RANS_L, RANS_L] && self.pos == self.words.len() {
+        if self.st == [RANS_L; STATES] && self.pos == self.words.len() {
             Ok(())
         } else {
             Err(err(at, "corrupt rANS stream"))

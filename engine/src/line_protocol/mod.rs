@@ -38,7 +38,7 @@
 //! # Canonical form
 //! `Display` for [`Line`] and [`series_key`] print the canonical form: the measurement, the
 //! tags sorted by key, the fields in order, the timestamp in nanoseconds if any, single
-//! separators, no trailing newline; escaping is minimal (see [`escape`](self::escape) for the
+//! separators, no trailing newline; escaping is minimal (see [`escape`] for the
 //! exact rules) and floats use their shortest round-trip text. Parsing the canonical form of a
 //! [`Line`] gives the same `Line` back (floats bit for bit), for every `Line` the parser can
 //! produce.

@@ -5,9 +5,12 @@
 //! was validated as UTF-8 once (std's validator has an ASCII fast path). Numbers are parsed by
 //! hand; floats go through a grammar check and either an exact fast path or `str::parse`.
 //!
-//! Error path: the point's extent is recomputed with a quote-aware scan (the rule InfluxDB
-//! 1.x's `scanLine` uses), so the parser resumes at the next line even when the bad line held
-//! a string with a newline.
+//! Error path: the bad point's extent is found with a quote-aware scan (the rule InfluxDB 1.x's
+//! `scanLine` uses), so the parser resumes at the next line even when the bad line held a
+//! string with a newline. Where quotes do not balance (a missing closing quote) the bad point
+//! is its first physical line only, so the lines after it are not lost. The scan may go only a
+//! bounded number of lines past what the parser already read, so the whole parse stays linear
+//! in the body's length whatever the input.
 
 use std::borrow::Cow;
 use std::cmp::Ordering;
@@ -140,9 +143,14 @@ impl<'a> LineParser<'a> {
         (mut kind, mut pos): (LineErrorKind, usize),
     ) -> LineError {
         let body = self.body;
-        let (mut end, balanced) = logical_line_end(body, start);
+        let (mut end, balanced) = if matches!(kind, LineErrorKind::UnterminatedString { .. }) {
+            // No closing quote anywhere: the string cannot span lines.
+            (scan::next_newline(body, start), true)
+        } else {
+            logical_line_end(body, start, pos)
+        };
         if !balanced {
-            // An unbalanced quote would swallow the rest of the body: take the physical line.
+            // An unbalanced quote would swallow the following lines: take the physical line.
             end = scan::next_newline(body, start);
         }
         if pos > end {
@@ -460,17 +468,24 @@ fn keep_last_duplicate_fields(fields: &mut Vec<Field<'_>>) {
     *fields = kept;
 }
 
+/// How many newlines inside quotes [`logical_line_end`] may cross past the error position.
+/// The parser has already read everything up to the error, so this bounds the extra work an
+/// error costs to a few lines, keeping the parser linear on any input.
+const MAX_QUOTED_NEWLINES_PAST_ERROR: usize = 32;
+
 /// The end of the logical line starting at `start` by InfluxDB 1.x's `scanLine` rule: a
 /// newline ends it unless it is inside a string value (a `"` toggles quoting when it starts a
 /// field value, i.e. after more `=` than `,` in the field set); a backslash skips the next byte
 /// except a newline. Returns the index of the ending `\n` (or the body's length) and whether
-/// the quotes were balanced there.
-fn logical_line_end(body: &[u8], start: usize) -> (usize, bool) {
+/// the quotes were balanced there; a line still quoted after
+/// [`MAX_QUOTED_NEWLINES_PAST_ERROR`] newlines past `error` counts as unbalanced.
+fn logical_line_end(body: &[u8], start: usize, error: usize) -> (usize, bool) {
     let mut i = start;
     let mut in_fields = false;
     let mut quoted = false;
     let mut equals = 0usize;
     let mut commas = 0usize;
+    let mut crossed = 0usize;
     while let Some(&b) = body.get(i) {
         match b {
             b'\\' => {
@@ -482,6 +497,12 @@ fn logical_line_end(body: &[u8], start: usize) -> (usize, bool) {
                 continue;
             }
             b'\n' if !quoted => return (i, true),
+            b'\n' if i > error => {
+                crossed += 1;
+                if crossed > MAX_QUOTED_NEWLINES_PAST_ERROR {
+                    return (i, false);
+                }
+            }
             b' ' => in_fields = true,
             b'=' if in_fields && !quoted => equals += 1,
             b',' if in_fields && !quoted => commas += 1,

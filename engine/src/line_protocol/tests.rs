@@ -771,6 +771,28 @@ fn unterminated_string_resumes_at_the_next_line() {
 }
 
 #[test]
+fn unbalanced_quotes_fall_back_to_physical_lines() {
+    // Each line leaves the 1.x quote rule inside a string; taken literally, every bad line
+    // would run to the end of the body (and the parser would be quadratic).
+    let n = 20_000;
+    let body = "m \"a=1 \"\n".repeat(n);
+    let got = parse(&body);
+    assert_eq!(got.len(), n);
+    for (i, result) in got.iter().enumerate() {
+        let e = result.as_ref().unwrap_err();
+        assert_eq!(
+            (&e.kind, e.line, e.column),
+            (&K::InvalidTimestamp { text: k("\"") }, i + 1, 8)
+        );
+    }
+    // An opening quote with no partner: the bad point is its physical line.
+    let body = "m f=\"x\n".to_owned() + &"m a=\"p\",b=\"q\"\n".repeat(100);
+    let got = parse(&body);
+    assert_eq!(got.len(), 101);
+    assert!(got[1..].iter().all(Result::is_ok));
+}
+
+#[test]
 fn error_display() {
     let body = "air,site=a temp=1\nair,site=b temp=2\nair,site=a temp=1.2.3\n";
     let got = parse(body);
