@@ -86,18 +86,21 @@ impl<'a> BitReader<'a> {
         Ok(if n == 64 { v } else { v & ((1u64 << n) - 1) })
     }
 
-    /// Reads an Elias gamma code of at most `max_bits` significant bits.
+    /// Reads an Elias gamma code of at most `max_bits` (≤ 32) significant bits.
     pub(crate) fn gamma(&mut self, max_bits: u32) -> Result<u64, DecodeError> {
-        let mut zeros = 0;
-        while self.get(1)? == 0 {
-            zeros += 1;
-            if zeros >= max_bits {
-                return Err(DecodeError {
-                    offset: self.pos / 8,
-                    reason: "gamma code too long",
-                });
-            }
+        let byte = self.pos / 8;
+        let mut b = [0u8; 8];
+        let avail = self.buf.len().saturating_sub(byte).min(8);
+        b[..avail].copy_from_slice(&self.buf[byte..byte + avail]);
+        let peek = u64::from_le_bytes(b) >> (self.pos % 8);
+        let zeros = peek.trailing_zeros();
+        if zeros >= max_bits {
+            return Err(DecodeError {
+                offset: byte,
+                reason: "gamma code too long",
+            });
         }
+        self.get(zeros + 1)?;
         Ok((1u64 << zeros) | self.get(zeros)?)
     }
 }

@@ -323,8 +323,8 @@ fn decode_decimal(
     let at = r.position();
     let start = out.len();
     let div = POW10[e];
-    int::decode(&buf[at..], n, &mut |ms: &[i64]| {
-        out.extend(ms.iter().map(|&m| m as f64 / div));
+    int::decode(&buf[at..], n, &mut |ms: &[u64]| {
+        out.extend(ms.iter().map(|&m| m as i64 as f64 / div));
     })
     .map_err(|err| DecodeError {
         offset: err.offset + at,

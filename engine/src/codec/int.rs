@@ -325,8 +325,9 @@ fn err(offset: usize, reason: &'static str) -> DecodeError {
 }
 
 /// Decodes an integer stream of exactly `n` values from all of `buf`, handing them to `sink`
-/// in slices (at most [`CHUNK`] values each).
-pub(crate) fn decode<F: FnMut(&[i64])>(
+/// in slices (at most [`CHUNK`] values each) of two's-complement bits (`v as i64` gives
+/// the signed value).
+pub(crate) fn decode<F: FnMut(&[u64])>(
     buf: &[u8],
     n: usize,
     sink: &mut F,
@@ -342,7 +343,17 @@ pub(crate) fn decode<F: FnMut(&[i64])>(
     decode_payload(scheme, &buf[1..], n, sink).map_err(|e| err(e.offset + 1, e.reason))
 }
 
-fn decode_payload<F: FnMut(&[i64])>(
+/// Hands `len` copies of `v` to `sink`.
+fn repeat<F: FnMut(&[u64])>(v: u64, mut len: usize, sink: &mut F) {
+    let chunk = [v; 256];
+    while len > 0 {
+        let k = len.min(chunk.len());
+        sink(&chunk[..k]);
+        len -= k;
+    }
+}
+
+fn decode_payload<F: FnMut(&[u64])>(
     scheme: u8,
     buf: &[u8],
     n: usize,
@@ -353,21 +364,15 @@ fn decode_payload<F: FnMut(&[i64])>(
         CONST => {
             let v = r.ivarint()?;
             end(&r)?;
-            let chunk = [v; 256];
-            let mut left = n;
-            while left > 0 {
-                let k = left.min(chunk.len());
-                sink(&chunk[..k]);
-                left -= k;
-            }
+            repeat(v as u64, n, sink);
             Ok(())
         }
         RLE => decode_rle(&mut r, n, sink),
         STEP => {
-            let first = r.ivarint()?;
-            let d = r.ivarint()?;
+            let first = r.ivarint()? as u64;
+            let d = r.ivarint()? as u64;
             end(&r)?;
-            let mut buf = [0i64; CHUNK];
+            let mut buf = [0u64; CHUNK];
             let mut x = first;
             let mut left = n;
             while left > 0 {
@@ -394,7 +399,7 @@ fn end(r: &Reader) -> Result<(), DecodeError> {
     }
 }
 
-fn decode_rle<F: FnMut(&[i64])>(
+fn decode_rle<F: FnMut(&[u64])>(
     r: &mut Reader,
     n: usize,
     sink: &mut F,
@@ -402,7 +407,6 @@ fn decode_rle<F: FnMut(&[i64])>(
     let count = r.count(2)?;
     let mut left = n;
     let mut prev = 0i64;
-    let mut chunk = [0i64; 256];
     for _ in 0..count {
         let at = r.position();
         let v = prev.wrapping_add(r.ivarint()?);
@@ -410,14 +414,9 @@ fn decode_rle<F: FnMut(&[i64])>(
         if len >= left as u64 {
             return Err(err(at, "run longer than the column"));
         }
-        let mut len = len as usize + 1;
+        let len = len as usize + 1;
         left -= len;
-        chunk.fill(v);
-        while len > 0 {
-            let k = len.min(chunk.len());
-            sink(&chunk[..k]);
-            len -= k;
-        }
+        repeat(v as u64, len, sink);
         prev = v;
     }
     end(r)?;
@@ -427,7 +426,7 @@ fn decode_rle<F: FnMut(&[i64])>(
     Ok(())
 }
 
-fn decode_for<F: FnMut(&[i64])>(
+fn decode_for<F: FnMut(&[u64])>(
     r: &mut Reader,
     split: bool,
     n: usize,
@@ -440,11 +439,11 @@ fn decode_for<F: FnMut(&[i64])>(
         T_DOD => 2,
         _ => return Err(err(r.position() - 1, "unknown integer transform")),
     };
-    let mut params = [0i64; 2];
+    let mut params = [0u64; 2];
     for p in params.iter_mut().take(nparams) {
-        *p = r.ivarint()?;
+        *p = r.ivarint()? as u64;
     }
-    let base = r.ivarint()?;
+    let base = r.ivarint()? as u64;
     let g = r.uvarint()?;
     let w_at = r.position();
     let w = u32::from(r.u8()?);
@@ -456,6 +455,7 @@ fn decode_for<F: FnMut(&[i64])>(
         T_DOD => n.saturating_sub(2),
         _ => n,
     };
+    let mut table = [0u32; rans::TABLE];
     let mut rans = None;
     let (k, packed) = if split {
         let k_at = r.position();
@@ -463,7 +463,7 @@ fn decode_for<F: FnMut(&[i64])>(
         if k >= w || w - k > 8 {
             return Err(err(k_at, "bad split of the bit width"));
         }
-        rans = Some((r.position(), rans::Decoder::new(r)?));
+        rans = Some((r.position(), rans::Decoder::new(r, &mut table)?));
         (k, r.take(packed_len(m, k))?)
     } else {
         (w, r.take(packed_len(m, w))?)
@@ -481,13 +481,12 @@ fn decode_for<F: FnMut(&[i64])>(
         }
         _ => {}
     }
-    let mut ubuf = [0u64; CHUNK];
-    let mut ibuf = [0i64; CHUNK];
+    let mut buf = [0u64; CHUNK];
     let mut hbuf = [0u8; CHUNK];
     let mut done = 0usize;
     while done < m {
         let len = (m - done).min(CHUNK);
-        let u = &mut ubuf[..len];
+        let u = &mut buf[..len];
         // `done` is a multiple of CHUNK, so `done · bits` is a whole number of bytes.
         let off = done / 8 * k as usize;
         unpack(packed.get(off..).unwrap_or(&[]), k, u);
@@ -498,41 +497,43 @@ fn decode_for<F: FnMut(&[i64])>(
                 *v |= u64::from(h) << k;
             }
         }
-        let out = &mut ibuf[..len];
-        if g == 1 {
-            for (o, &v) in out.iter_mut().zip(u.iter()) {
-                *o = base.wrapping_add(v as i64);
-            }
-        } else {
-            for (o, &v) in out.iter_mut().zip(u.iter()) {
-                *o = base.wrapping_add(v.wrapping_mul(g) as i64);
-            }
-        }
-        match transform {
-            T_DELTA => {
-                for o in out.iter_mut() {
-                    acc = acc.wrapping_add(*o);
-                    *o = acc;
+        // r = base + g·u, then the inverse transform, in place (wrapping u64 arithmetic is
+        // two's-complement i64 arithmetic).
+        match (transform, g) {
+            (T_RAW, 1) => u.iter_mut().for_each(|v| *v = v.wrapping_add(base)),
+            (T_RAW, _) => u
+                .iter_mut()
+                .for_each(|v| *v = v.wrapping_mul(g).wrapping_add(base)),
+            (T_DELTA, _) => {
+                for v in u.iter_mut() {
+                    acc = acc.wrapping_add(v.wrapping_mul(g).wrapping_add(base));
+                    *v = acc;
                 }
             }
-            T_DOD => {
-                for o in out.iter_mut() {
-                    acc_d = acc_d.wrapping_add(*o);
+            (T_DOD, _) => {
+                for v in u.iter_mut() {
+                    acc_d = acc_d.wrapping_add(v.wrapping_mul(g).wrapping_add(base));
                     acc = acc.wrapping_add(acc_d);
-                    *o = acc;
+                    *v = acc;
                 }
             }
-            T_LINEAR => {
+            _ => {
                 let d = params[0];
-                let mut t = (done as i64).wrapping_mul(d);
-                for o in out.iter_mut() {
-                    *o = o.wrapping_add(t);
-                    t = t.wrapping_add(d);
+                let mut t = (done as u64).wrapping_mul(d).wrapping_add(base);
+                if g == 1 {
+                    for v in u.iter_mut() {
+                        *v = v.wrapping_add(t);
+                        t = t.wrapping_add(d);
+                    }
+                } else {
+                    for v in u.iter_mut() {
+                        *v = v.wrapping_mul(g).wrapping_add(t);
+                        t = t.wrapping_add(d);
+                    }
                 }
             }
-            _ => {}
         }
-        sink(out);
+        sink(u);
         done += len;
     }
     if let Some((at, dec)) = rans {

@@ -99,7 +99,7 @@ fn guarded<T>(
 
 fn decode_i64s(buf: &[u8], n: usize, out: &mut Vec<i64>) -> Result<(), DecodeError> {
     guarded(n, out, |out| {
-        int::decode(buf, n, &mut |v: &[i64]| out.extend_from_slice(v))
+        int::decode(buf, n, &mut |v: &[u64]| out.extend(v.iter().map(|&x| x as i64)))
     })
 }
 
@@ -142,9 +142,7 @@ pub fn encode_unsigned(v: &[u64], out: &mut Vec<u8>) {
 /// Decodes `n` unsigned integers written by [`encode_unsigned`], appending them to `out`.
 pub fn decode_unsigned(buf: &[u8], n: usize, out: &mut Vec<u64>) -> Result<(), DecodeError> {
     guarded(n, out, |out| {
-        int::decode(buf, n, &mut |v: &[i64]| {
-            out.extend(v.iter().map(|&x| x as u64))
-        })
+        int::decode(buf, n, &mut |v: &[u64]| out.extend_from_slice(v))
     })
 }
 

@@ -187,10 +187,13 @@ pub(crate) fn estimate(counts: &[u32; 256]) -> Option<usize> {
 }
 
 /// Decoding state over one encoded symbol stream.
-pub(crate) struct Decoder<'a> {
+/// Entries of a decoding table.
+pub(crate) const TABLE: usize = 1 << MAX_L;
+
+pub(crate) struct Decoder<'a, 't> {
     l: u32,
     /// Per slot: symbol (bits 0..8), `slot − cum` (bits 8..20), `freq − 1` (bits 20..32).
-    table: [u32; 1 << MAX_L],
+    table: &'t [u32; TABLE],
     st: [u32; STATES],
     words: &'a [u8],
     pos: usize,
@@ -201,9 +204,12 @@ fn err(offset: usize, reason: &'static str) -> DecodeError {
     DecodeError { offset, reason }
 }
 
-impl<'a> Decoder<'a> {
-    /// Reads the table and the states from `r`.
-    pub(crate) fn new(r: &mut Reader<'a>) -> Result<Decoder<'a>, DecodeError> {
+impl<'a, 't> Decoder<'a, 't> {
+    /// Reads the table (into `table`) and the states from `r`.
+    pub(crate) fn new(
+        r: &mut Reader<'a>,
+        table: &'t mut [u32; TABLE],
+    ) -> Result<Decoder<'a, 't>, DecodeError> {
         let at = r.position();
         let table_bytes = r.bytes()?;
         let mut tr = BitReader::new(table_bytes);
@@ -213,7 +219,6 @@ impl<'a> Decoder<'a> {
         }
         let s = tr.get(8)? as usize + 1;
         let m = 1u32 << l;
-        let mut table = [0u32; 1 << MAX_L];
         let mut cum = 0u32;
         for sym in 0..s {
             let f = (tr.gamma(14)? - 1) as u32;

@@ -97,7 +97,7 @@ fn decode_payload(
             }
             let at = r.position();
             let mut bad = false;
-            int::decode(&buf[at..], n, &mut |ids: &[i64]| {
+            int::decode(&buf[at..], n, &mut |ids: &[u64]| {
                 for &id in ids {
                     match usize::try_from(id).ok().and_then(|i| dict.get(i)) {
                         Some(s) => out.push((*s).to_owned()),

@@ -150,12 +150,13 @@ impl fmt::Display for LineErrorKind {
                 f,
                 "unexpected {text:?} after the string value of field {key:?}"
             ),
-            TimeFieldKey => f.write_str(
-                "field key \"time\" is not allowed (such fields are dropped) and no other field remains",
-            ),
+            TimeFieldKey => f.write_str("field key \"time\" is reserved for the timestamp"),
             InvalidTimestamp { text } => write!(f, "invalid timestamp {text:?}"),
             TimestampOutOfRange { text } => {
-                write!(f, "timestamp {text:?} does not fit in a signed 64-bit integer")
+                write!(
+                    f,
+                    "timestamp {text:?} does not fit in a signed 64-bit integer"
+                )
             }
             TimestampOverflow { value, precision } => write!(
                 f,

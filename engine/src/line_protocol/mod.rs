@@ -15,8 +15,9 @@
 //! - **Tags are sorted** by key, bytewise, and their keys are unique (a duplicate is an error).
 //!   Tag keys and values are non-empty; no tag key is `time`.
 //! - **Fields** are in input order, at least one, keys non-empty and unique: as in InfluxDB
-//!   1.x, a repeated field key keeps its last value (at its first position), and fields named
-//!   `time` are dropped (a point left without fields is an error). Floats are finite.
+//!   1.x, a repeated field key keeps its last value (at its first position). A field named
+//!   `time` is an error (InfluxDB 1.x drops it silently; we refuse to lose data without a
+//!   word). Floats are finite.
 //! - **Timestamps** are nanoseconds: the written value times the precision, overflow refused.
 //! - All text is valid UTF-8; a line holding invalid UTF-8 is reported as a bad line.
 //!

@@ -214,7 +214,6 @@ impl<'a> LineParser<'a> {
         // Fields.
         let mut fields: Vec<Field<'a>> = Vec::with_capacity(self.fields_hint);
         let mut newlines = 0;
-        let mut time_key_at = None;
         let mut seen = 0usize;
         loop {
             let key_start = i;
@@ -235,20 +234,17 @@ impl<'a> LineParser<'a> {
             newlines += value_newlines;
             seen += 1;
             if key == "time" {
-                // InfluxDB 1.x drops fields named "time" and keeps the point if others remain.
-                time_key_at.get_or_insert(key_start);
-            } else {
-                fields.push((key, value));
+                // InfluxDB 1.x silently drops such a field; dropping data silently is not ours
+                // to do, so the line is rejected with a clear reason.
+                return Err((LineErrorKind::TimeFieldKey, key_start));
             }
+            fields.push((key, value));
             i = value_end;
             if body.get(i) == Some(&b',') {
                 i += 1;
             } else {
                 break;
             }
-        }
-        if fields.is_empty() {
-            return Err((LineErrorKind::TimeFieldKey, time_key_at.unwrap_or(i)));
         }
         keep_last_duplicate_fields(&mut fields);
 
