@@ -18,6 +18,7 @@
 
 pub mod batch;
 pub mod catalog;
+pub mod codec;
 mod database;
 mod db;
 pub mod encoding;
@@ -28,6 +29,7 @@ pub mod model;
 mod point;
 mod scan;
 pub mod schema;
+pub mod segment;
 pub mod series_index;
 pub mod wal;
 mod write;

@@ -29,7 +29,7 @@ pub enum Values {
 }
 
 impl Values {
-    fn new(t: FieldType) -> Values {
+    pub fn new(t: FieldType) -> Values {
         match t {
             FieldType::Float => Values::Float(Vec::new()),
             FieldType::Integer => Values::Integer(Vec::new()),
@@ -53,6 +53,42 @@ impl Values {
             _ => return None,
         }
         Some(8)
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            Values::Float(c) => c.len(),
+            Values::Integer(c) => c.len(),
+            Values::Unsigned(c) => c.len(),
+            Values::String(c) => c.len(),
+            Values::Boolean(c) => c.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn field_type(&self) -> FieldType {
+        match self {
+            Values::Float(_) => FieldType::Float,
+            Values::Integer(_) => FieldType::Integer,
+            Values::Unsigned(_) => FieldType::Unsigned,
+            Values::String(_) => FieldType::String,
+            Values::Boolean(_) => FieldType::Boolean,
+        }
+    }
+
+    /// Appends `other[range]`; `other` must have this column's type (else nothing happens).
+    pub fn extend_from(&mut self, other: &Values, range: std::ops::Range<usize>) {
+        match (self, other) {
+            (Values::Float(a), Values::Float(b)) => a.extend_from_slice(&b[range]),
+            (Values::Integer(a), Values::Integer(b)) => a.extend_from_slice(&b[range]),
+            (Values::Unsigned(a), Values::Unsigned(b)) => a.extend_from_slice(&b[range]),
+            (Values::String(a), Values::String(b)) => a.extend_from_slice(&b[range]),
+            (Values::Boolean(a), Values::Boolean(b)) => a.extend_from_slice(&b[range]),
+            _ => debug_assert!(false, "extend_from across types"),
+        }
     }
 
     pub fn get(&self, i: usize) -> OwnedFieldValue {
@@ -90,12 +126,23 @@ pub struct Column {
 }
 
 impl Column {
-    fn new(t: FieldType) -> Column {
-        Column {
-            times: Vec::new(),
-            values: Values::new(t),
-            normalized: true,
-        }
+    pub fn new(t: FieldType) -> Column {
+        Column { times: Vec::new(), values: Values::new(t), normalized: true }
+    }
+
+    /// A column from times that are already strictly increasing, one value each.
+    pub fn from_sorted(times: Vec<i64>, values: Values) -> Column {
+        debug_assert!(times.windows(2).all(|w| w[0] < w[1]));
+        debug_assert_eq!(times.len(), values.len());
+        Column { times, values, normalized: true }
+    }
+
+    pub fn len(&self) -> usize {
+        self.times.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.times.is_empty()
     }
 
     fn push(&mut self, time: i64, v: &OwnedFieldValue) -> Option<usize> {

@@ -302,7 +302,7 @@ pub(crate) fn encode(x: &[i64], out: &mut Vec<u8>) {
     }
     // Entropy-coded high bits, for peaky residual distributions.
     for plan in plans.iter().take(2) {
-        if plan.w == 0 || plan.u.len() < 8 {
+        if plan.w == 0 || plan.u.len() < 8 || std::env::var_os("GZ_NO_SPLIT").is_some() {
             continue;
         }
         if let Some((k, est)) = plan.best_split() {
@@ -455,7 +455,57 @@ fn decode_for<F: FnMut(&[u64])>(
         T_DOD => n.saturating_sub(2),
         _ => n,
     };
-    let mut table = [0u32; rans::TABLE];
+    SCRATCH.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut scratch) => {
+            let Scratch { table, buf, hbuf } = &mut **scratch;
+            decode_residuals(r, split, n, transform, params, base, g, w, m, table, buf, hbuf, sink)
+        }
+        // Re-entered from a sink (never done here, but stay correct): fresh buffers.
+        Err(_) => {
+            let mut s = Box::new(Scratch::new());
+            let Scratch { table, buf, hbuf } = &mut *s;
+            decode_residuals(r, split, n, transform, params, base, g, w, m, table, buf, hbuf, sink)
+        }
+    })
+}
+
+/// Per-thread decode buffers, so no call zeroes 17 KiB of stack.
+struct Scratch {
+    table: [u32; rans::TABLE],
+    buf: [u64; CHUNK],
+    hbuf: [u8; CHUNK],
+}
+
+impl Scratch {
+    fn new() -> Self {
+        Scratch {
+            table: [0; rans::TABLE],
+            buf: [0; CHUNK],
+            hbuf: [0; CHUNK],
+        }
+    }
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Box<Scratch>> = std::cell::RefCell::new(Box::new(Scratch::new()));
+}
+
+#[allow(clippy::too_many_arguments)]
+fn decode_residuals<F: FnMut(&[u64])>(
+    r: &mut Reader,
+    split: bool,
+    n: usize,
+    transform: u8,
+    params: [u64; 2],
+    base: u64,
+    g: u64,
+    w: u32,
+    m: usize,
+    table: &mut [u32; rans::TABLE],
+    buf: &mut [u64; CHUNK],
+    hbuf: &mut [u8; CHUNK],
+    sink: &mut F,
+) -> Result<(), DecodeError> {
     let mut rans = None;
     let (k, packed) = if split {
         let k_at = r.position();
@@ -463,7 +513,7 @@ fn decode_for<F: FnMut(&[u64])>(
         if k >= w || w - k > 8 {
             return Err(err(k_at, "bad split of the bit width"));
         }
-        rans = Some((r.position(), rans::Decoder::new(r, &mut table)?));
+        rans = Some((r.position(), rans::Decoder::new(r, table)?));
         (k, r.take(packed_len(m, k))?)
     } else {
         (w, r.take(packed_len(m, w))?)
@@ -481,8 +531,6 @@ fn decode_for<F: FnMut(&[u64])>(
         }
         _ => {}
     }
-    let mut buf = [0u64; CHUNK];
-    let mut hbuf = [0u8; CHUNK];
     let mut done = 0usize;
     while done < m {
         let len = (m - done).min(CHUNK);

@@ -259,41 +259,65 @@ impl<'a, 't> Decoder<'a, 't> {
     pub(crate) fn decode(&mut self, out: &mut [u8]) {
         let l = self.l;
         let mask = (1u32 << l) - 1;
-        let table = &self.table;
+        let table = self.table;
         let words = self.words;
         let mut pos = self.pos;
         let mut st = self.st;
-        // Keep the state order aligned with the symbol index.
-        let mut o = 0;
-        let step = |x: &mut u32, pos: &mut usize| -> u8 {
-            let e = table[(*x & mask) as usize];
+        // One symbol with a bounds-checked refill: for the unaligned start and the end.
+        let slow = |x: &mut u32, pos: &mut usize| -> u8 {
+            let e = table[(*x & mask) as usize & (TABLE - 1)];
             *x = ((e >> 20) + 1)
                 .wrapping_mul(*x >> l)
                 .wrapping_add((e >> 8) & 0xfff);
-            let w = match words.get(*pos..*pos + 2) {
-                Some(b) => u32::from(b[0]) | (u32::from(b[1]) << 8),
-                None => 0,
-            };
-            let need = *x < RANS_L;
-            *x = if need { (*x << 16) | w } else { *x };
-            *pos += usize::from(need) * 2;
+            if *x < RANS_L {
+                let w = match words.get(*pos..*pos + 2) {
+                    Some(b) => u32::from(b[0]) | (u32::from(b[1]) << 8),
+                    None => 0,
+                };
+                *x = (*x << 16) | w;
+                *pos += 2;
+            }
             e as u8
         };
+        let mut o = 0;
         while self.i % STATES != 0 && o < out.len() {
-            out[o] = step(&mut st[self.i % STATES], &mut pos);
+            out[o] = slow(&mut st[self.i % STATES], &mut pos);
             o += 1;
             self.i += 1;
         }
         let body = (out.len() - o) / STATES * STATES;
         for group in out[o..o + body].chunks_exact_mut(STATES) {
-            for (j, g) in group.iter_mut().enumerate() {
-                *g = step(&mut st[j], &mut pos);
+            // A group of four symbols consumes at most 8 bytes: one checked load for all.
+            match words.get(pos..pos + 8) {
+                Some(w8) => {
+                    let mut b = [0u8; 8];
+                    b.copy_from_slice(w8);
+                    let peek = u64::from_le_bytes(b);
+                    let mut sh = 0u32;
+                    for (x, g) in st.iter_mut().zip(group.iter_mut()) {
+                        let e = table[(*x & mask) as usize & (TABLE - 1)];
+                        *x = ((e >> 20) + 1)
+                            .wrapping_mul(*x >> l)
+                            .wrapping_add((e >> 8) & 0xfff);
+                        let need = *x < RANS_L;
+                        let w = ((peek >> sh) & 0xffff) as u32;
+                        *x = if need { (*x << 16) | w } else { *x };
+                        sh += u32::from(need) * 16;
+                        *g = e as u8;
+                    }
+                    pos += (sh / 8) as usize;
+                }
+                None => {
+                    for (x, g) in st.iter_mut().zip(group.iter_mut()) {
+                        *g = slow(x, &mut pos);
+                    }
+                }
             }
         }
         o += body;
         self.i += body;
         while o < out.len() {
-            out[o] = step(&mut st[self.i % STATES], &mut pos);
+            out[o] = slow(&mut st[self.i % STATES], &mut pos);
             o += 1;
             self.i += 1;
         }

@@ -1,0 +1,204 @@
+//! Reading a segment: the file is memory-mapped, its trailer and index validated (bounds,
+//! checksum, version) before anything in it is trusted. Opening reads no data chunk; each chunk's
+//! CRC is checked when the chunk is first decoded.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use memmap2::Mmap;
+
+use crate::batch::{FieldId, SeriesId};
+use crate::codec;
+use crate::encoding::DecodeError;
+use crate::error::{Error, IoContext, Result};
+use crate::memtable::Values;
+
+use super::format::{self, BlockMeta, Extent, FieldChunk, SeriesMeta};
+
+pub struct Segment {
+    path: PathBuf,
+    map: Mmap,
+    series: Vec<SeriesMeta>,
+    by_id: HashMap<SeriesId, usize>,
+}
+
+impl std::fmt::Debug for Segment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Segment").field("path", &self.path).finish_non_exhaustive()
+    }
+}
+
+impl Segment {
+    pub fn open(path: &Path) -> Result<Segment> {
+        let file = File::open(path).at(path)?;
+        // SAFETY: segment files are immutable once renamed into place: ganzhi never writes to
+        // one again, and the data directory's LOCK keeps other ganzhi processes out. If
+        // something else truncates the file while it is mapped, reads of the lost pages raise
+        // SIGBUS; that is outside the engine's contract (as for any mmap-based database).
+        let map = unsafe { Mmap::map(&file) }.at(path)?;
+        let corrupt = |offset: u64, reason: String| Error::Corrupt {
+            path: path.to_path_buf(),
+            offset,
+            reason,
+        };
+        let len = map.len() as u64;
+        if map.len() < format::HEADER_LEN + format::TRAILER_LEN {
+            return Err(corrupt(0, format!("file of {len} bytes is too short for a segment")));
+        }
+        if map[..8] != format::MAGIC {
+            return Err(corrupt(0, "bad magic number".into()));
+        }
+        let t = &map[map.len() - format::TRAILER_LEN..];
+        let u64_at = |b: &[u8], i: usize| {
+            let mut a = [0u8; 8];
+            a.copy_from_slice(&b[i..i + 8]);
+            u64::from_le_bytes(a)
+        };
+        let u32_at = |b: &[u8], i: usize| {
+            let mut a = [0u8; 4];
+            a.copy_from_slice(&b[i..i + 4]);
+            u32::from_le_bytes(a)
+        };
+        let trailer_at = len - format::TRAILER_LEN as u64;
+        if t[24..32] != format::MAGIC {
+            return Err(corrupt(trailer_at, "bad trailer magic (truncated file?)".into()));
+        }
+        let version = u32_at(t, 20);
+        if version != format::VERSION || u32_at(&map, 8) != format::VERSION {
+            return Err(Error::UnsupportedVersion {
+                path: path.to_path_buf(),
+                found: version,
+                supported: format::VERSION,
+            });
+        }
+        let (index_offset, index_len, index_crc) = (u64_at(t, 0), u64_at(t, 8), u32_at(t, 16));
+        let index_end = index_offset.checked_add(index_len);
+        if index_offset < format::HEADER_LEN as u64 || index_end != Some(trailer_at) {
+            return Err(corrupt(trailer_at, "index bounds do not fit the file".into()));
+        }
+        let index = &map[index_offset as usize..trailer_at as usize];
+        let actual = crc32fast::hash(index);
+        if actual != index_crc {
+            return Err(corrupt(
+                index_offset,
+                format!("index checksum mismatch: stored {index_crc:#010x}, computed {actual:#010x}"),
+            ));
+        }
+        let series = format::decode_index(index, format::HEADER_LEN as u64..index_offset)
+            .map_err(|e| corrupt(index_offset + e.offset as u64, format!("bad index: {}", e.reason)))?;
+        let by_id = series.iter().enumerate().map(|(i, s)| (s.id, i)).collect();
+        Ok(Segment { path: path.to_path_buf(), map, series, by_id })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn file_len(&self) -> u64 {
+        self.map.len() as u64
+    }
+
+    /// Every series, ascending by key.
+    pub fn series(&self) -> &[SeriesMeta] {
+        &self.series
+    }
+
+    pub fn find(&self, id: SeriesId) -> Option<&SeriesMeta> {
+        self.by_id.get(&id).map(|&i| &self.series[i])
+    }
+
+    /// The bytes of an extent, after checking their CRC.
+    fn chunk(&self, e: &Extent) -> Result<&[u8]> {
+        // In bounds: `decode_index` checked every extent against the chunk area.
+        let bytes = &self.map[e.offset as usize..(e.offset + e.len) as usize];
+        let actual = crc32fast::hash(bytes);
+        if actual != e.crc {
+            return Err(Error::Corrupt {
+                path: self.path.clone(),
+                offset: e.offset,
+                reason: format!("chunk checksum mismatch: stored {:#010x}, computed {actual:#010x}", e.crc),
+            });
+        }
+        Ok(bytes)
+    }
+
+    fn decode_err(&self, e: &Extent, d: DecodeError) -> Error {
+        Error::Corrupt {
+            path: self.path.clone(),
+            offset: e.offset + d.offset as u64,
+            reason: format!("undecodable chunk: {}", d.reason),
+        }
+    }
+
+    /// Decodes a block's timestamps into `out` (cleared first).
+    pub fn read_times(&self, block: &BlockMeta, out: &mut Vec<i64>) -> Result<()> {
+        out.clear();
+        let bytes = self.chunk(&block.timestamps)?;
+        codec::decode_timestamps(bytes, block.rows as usize, out)
+            .map_err(|d| self.decode_err(&block.timestamps, d))
+    }
+
+    /// Appends the points of `field` in `block` to `times` and `values`; `block_times` are the
+    /// block's row timestamps (from [`Segment::read_times`]).
+    pub fn read_field(
+        &self,
+        block: &BlockMeta,
+        block_times: &[i64],
+        field: FieldId,
+        times: &mut Vec<i64>,
+        values: &mut Values,
+    ) -> Result<()> {
+        let Some(chunk) = block.field(field) else { return Ok(()) };
+        self.read_chunk(block, chunk, block_times, times, values)
+    }
+
+    fn read_chunk(
+        &self,
+        block: &BlockMeta,
+        chunk: &FieldChunk,
+        block_times: &[i64],
+        times: &mut Vec<i64>,
+        values: &mut Values,
+    ) -> Result<()> {
+        let bytes = self.chunk(&chunk.extent)?;
+        let (bitmap, payload) = bytes.split_at(chunk.bitmap_len as usize);
+        let count = chunk.stats.count as usize;
+        let err = |d| self.decode_err(&chunk.extent, d);
+        if bitmap.is_empty() {
+            if count != block_times.len() {
+                return Err(self.decode_err(&chunk.extent, DecodeError { offset: 0, reason: "count differs from rows" }));
+            }
+            times.extend_from_slice(block_times);
+        } else {
+            let mut present = Vec::with_capacity(block.rows as usize);
+            codec::decode_bools(bitmap, block.rows as usize, &mut present).map_err(err)?;
+            let before = times.len();
+            times.extend(block_times.iter().zip(&present).filter(|(_, p)| **p).map(|(t, _)| *t));
+            if times.len() - before != count {
+                return Err(self.decode_err(&chunk.extent, DecodeError { offset: 0, reason: "bitmap disagrees with count" }));
+            }
+        }
+        let payload_err = |d: DecodeError| {
+            self.decode_err(&chunk.extent, DecodeError { offset: d.offset + bitmap.len(), reason: d.reason })
+        };
+        let type_ok = values.field_type() == chunk.field_type;
+        match values {
+            Values::Float(v) if type_ok => codec::decode_floats(payload, count, v).map_err(payload_err),
+            Values::Integer(v) if type_ok => codec::decode_integers(payload, count, v).map_err(payload_err),
+            Values::Unsigned(v) if type_ok => codec::decode_unsigned(payload, count, v).map_err(payload_err),
+            Values::Boolean(v) if type_ok => codec::decode_bools(payload, count, v).map_err(payload_err),
+            Values::String(v) if type_ok => {
+                let mut s = Vec::with_capacity(count);
+                codec::decode_strings(payload, count, &mut s).map_err(payload_err)?;
+                v.extend(s.into_iter().map(String::into_boxed_str));
+                Ok(())
+            }
+            _ => Err(Error::Corrupt {
+                path: self.path.clone(),
+                offset: chunk.extent.offset,
+                reason: format!("field {} stored as {}, schema says {}", chunk.field.0, chunk.field_type, values.field_type()),
+            }),
+        }
+    }
+}

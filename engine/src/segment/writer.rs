@@ -1,0 +1,172 @@
+//! Writing a segment: series data in, one immutable, fsynced file out.
+//!
+//! Per series, the timestamps of all its fields are merged into rows; rows are cut into blocks
+//! of at most `block_rows`; per block, the timestamps are encoded once and each field's values
+//! are encoded after a presence bitmap (omitted when every row has the field).
+
+use std::fs::{self, File};
+use std::io::{BufWriter, Write};
+use std::path::Path;
+
+use crate::batch::{FieldId, SeriesId};
+use crate::codec;
+use crate::error::{IoContext, Result};
+use crate::memtable::{Column, Values};
+
+use super::format::{self, BlockMeta, Extent, FieldChunk, SeriesMeta};
+use super::stats::ChunkStats;
+
+/// One series to write. Each column is sorted by time with unique timestamps.
+#[derive(Debug, Clone)]
+pub struct SeriesData {
+    pub id: SeriesId,
+    pub key: String,
+    pub fields: Vec<(FieldId, Column)>,
+}
+
+/// What was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SegmentSummary {
+    pub bytes: u64,
+    pub values: u64,
+    pub min_time: i64,
+    pub max_time: i64,
+}
+
+/// Writes `series` (sorted by key, none empty) to `path` through a temporary file, fsyncs it
+/// and renames it into place; the caller fsyncs the directory (with its manifest update).
+pub fn write_segment(path: &Path, series: &[SeriesData], block_rows: usize) -> Result<SegmentSummary> {
+    let tmp = path.with_extension("tmp");
+    let file = File::create(&tmp).at(&tmp)?;
+    let mut w = ChunkWriter { out: BufWriter::with_capacity(1 << 20, file), pos: 0 };
+    w.put(&format::header()).at(&tmp)?;
+    let mut metas = Vec::with_capacity(series.len());
+    let mut summary = SegmentSummary { bytes: 0, values: 0, min_time: i64::MAX, max_time: i64::MIN };
+    let mut scratch = Scratch::default();
+    for s in series {
+        let blocks = write_series(&mut w, s, block_rows.max(1), &mut scratch).at(&tmp)?;
+        for b in &blocks {
+            summary.min_time = summary.min_time.min(b.min_time);
+            summary.max_time = summary.max_time.max(b.max_time);
+            summary.values += b.fields.iter().map(|f| u64::from(f.stats.count)).sum::<u64>();
+        }
+        metas.push(SeriesMeta { id: s.id, key: s.key.clone(), blocks });
+    }
+    let mut index = Vec::new();
+    format::encode_index(&metas, &mut index);
+    let index_offset = w.pos;
+    w.put(&index).at(&tmp)?;
+    w.put(&format::trailer(index_offset, index.len() as u64, crc32fast::hash(&index))).at(&tmp)?;
+    summary.bytes = w.pos;
+    let file = w.out.into_inner().map_err(|e| e.into_error()).at(&tmp)?;
+    file.sync_all().at(&tmp)?;
+    drop(file);
+    fs::rename(&tmp, path).at(path)?;
+    Ok(summary)
+}
+
+struct ChunkWriter {
+    out: BufWriter<File>,
+    pos: u64,
+}
+
+impl ChunkWriter {
+    fn put(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.out.write_all(bytes)?;
+        self.pos += bytes.len() as u64;
+        Ok(())
+    }
+
+    fn chunk(&mut self, bytes: &[u8]) -> std::io::Result<Extent> {
+        let e = Extent { offset: self.pos, len: bytes.len() as u64, crc: crc32fast::hash(bytes) };
+        self.put(bytes)?;
+        Ok(e)
+    }
+}
+
+#[derive(Default)]
+struct Scratch {
+    rows: Vec<i64>,
+    buf: Vec<u8>,
+    present: Vec<bool>,
+}
+
+fn write_series(
+    w: &mut ChunkWriter,
+    s: &SeriesData,
+    block_rows: usize,
+    scratch: &mut Scratch,
+) -> std::io::Result<Vec<BlockMeta>> {
+    // Rows: the union of every field's timestamps.
+    let rows = &mut scratch.rows;
+    rows.clear();
+    for (_, col) in &s.fields {
+        rows.extend_from_slice(&col.times);
+    }
+    rows.sort_unstable();
+    rows.dedup();
+
+    let mut fields: Vec<&(FieldId, Column)> = s.fields.iter().filter(|(_, c)| !c.is_empty()).collect();
+    fields.sort_by_key(|(id, _)| *id);
+    let mut cursors = vec![0usize; fields.len()];
+    let mut blocks = Vec::with_capacity(rows.len().div_ceil(block_rows));
+    for block in rows.chunks(block_rows) {
+        let (min_time, max_time) = (block[0], block[block.len() - 1]);
+        scratch.buf.clear();
+        codec::encode_timestamps(block, &mut scratch.buf);
+        let timestamps = w.chunk(&scratch.buf)?;
+        let mut chunks = Vec::with_capacity(fields.len());
+        for (f, (id, col)) in fields.iter().enumerate() {
+            let start = cursors[f];
+            let end = start + col.times[start..].partition_point(|&t| t <= max_time);
+            cursors[f] = end;
+            if start == end {
+                continue;
+            }
+            let times = &col.times[start..end];
+            scratch.buf.clear();
+            let bitmap_len = if times.len() < block.len() {
+                scratch.present.clear();
+                let mut k = 0;
+                for &t in block {
+                    let here = times.get(k) == Some(&t);
+                    scratch.present.push(here);
+                    k += usize::from(here);
+                }
+                codec::encode_bools(&scratch.present, &mut scratch.buf);
+                scratch.buf.len() as u64
+            } else {
+                0
+            };
+            let mut values = Values::new(col.values.field_type());
+            values.extend_from(&col.values, start..end);
+            encode_values(&values, &mut scratch.buf);
+            let extent = w.chunk(&scratch.buf)?;
+            chunks.push(FieldChunk {
+                field: *id,
+                field_type: values.field_type(),
+                bitmap_len,
+                extent,
+                stats: ChunkStats::compute(times, &values),
+            });
+        }
+        blocks.push(BlockMeta {
+            min_time,
+            max_time,
+            rows: block.len() as u32,
+            timestamps,
+            fields: chunks,
+        });
+    }
+    Ok(blocks)
+}
+
+fn encode_values(values: &Values, out: &mut Vec<u8>) {
+    match values {
+        Values::Float(v) => codec::encode_floats(v, out),
+        Values::Integer(v) => codec::encode_integers(v, out),
+        Values::Unsigned(v) => codec::encode_unsigned(v, out),
+        Values::String(v) => codec::encode_strings(v, out),
+        Values::Boolean(v) => codec::encode_bools(v, out),
+    }
+}
