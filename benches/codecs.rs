@@ -78,8 +78,14 @@ fn timestamp_blocks(rng: &mut Rng) -> Vec<(&'static str, Vec<i64>)> {
 }
 
 fn float_blocks(rng: &mut Rng) -> Vec<(&'static str, Vec<f64>)> {
-    let temperature: Vec<f64> = walk(rng, 214, 50).iter().map(|&m| m as f64 / 10.0).collect();
-    let voltage: Vec<f64> = walk(rng, 2200, 300).iter().map(|&m| m as f64 / 10.0).collect();
+    let temperature: Vec<f64> = walk(rng, 214, 50)
+        .iter()
+        .map(|&m| m as f64 / 10.0)
+        .collect();
+    let voltage: Vec<f64> = walk(rng, 2200, 300)
+        .iter()
+        .map(|&m| m as f64 / 10.0)
+        .collect();
     let mut e = 123_456_789i64;
     let energy: Vec<f64> = (0..N)
         .map(|_| {
@@ -118,7 +124,10 @@ fn integer_blocks(rng: &mut Rng) -> Vec<(&'static str, Vec<i64>)> {
 fn blocks_report() {
     let mut rng = Rng(42);
     let mut line = |name: &str, bytes: usize| {
-        println!("codecs: {name:32} {bytes:6} bytes  {:.3} B/value", bytes as f64 / N as f64);
+        println!(
+            "codecs: {name:32} {bytes:6} bytes  {:.3} B/value",
+            bytes as f64 / N as f64
+        );
     };
     for (name, v) in timestamp_blocks(&mut rng) {
         let mut out = Vec::new();

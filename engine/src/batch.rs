@@ -25,7 +25,7 @@ pub struct SeriesId(pub u64);
 pub struct FieldId(pub u32);
 
 /// A series definition carried by the first WAL record that uses it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SeriesDef {
     pub id: SeriesId,
     /// Canonical series key: escaped `measurement,k=v,...` with tags sorted.
@@ -33,7 +33,7 @@ pub struct SeriesDef {
 }
 
 /// A field definition carried by the first WAL record that uses it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldDef {
     pub id: FieldId,
     pub measurement: String,

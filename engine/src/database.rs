@@ -1,32 +1,121 @@
-//! One database: its series index, field schema and memtable.
+//! One database: its series index, field schema, memtables and segments.
 //!
-//! Lock order, always: `index` or `schema` (never both at once) before any memtable lock.
+//! Lock order, always: `maintenance` → `index` or `schema` (never both at once) → `state` →
+//! any memtable lock.
+//!
+//! **Invariant:** readers take a [`Snapshot`] (memtables and segments) under one read lock of
+//! `state`; a flush swaps "frozen memtable" for "its segments", and a compaction swaps "inputs"
+//! for "output", each under one write lock, so no reader sees a point twice or misses one.
 
-use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::collections::HashSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::batch::{Batch, DbId};
+use crate::error::{Error, IoContext, Result};
+use crate::manifest::{self, Manifest, SegmentEntry};
 use crate::memtable::Memtable;
 use crate::schema::Schema;
+use crate::segment::Segment;
 use crate::series_index::SeriesIndex;
+
+/// A live segment and its manifest entry.
+#[derive(Debug)]
+pub struct LiveSegment {
+    pub entry: SegmentEntry,
+    pub segment: Segment,
+}
+
+/// What readers see: immutable segments (ascending order), then memtables oldest first.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    pub segments: Vec<Arc<LiveSegment>>,
+    pub memtables: Vec<Arc<Memtable>>,
+}
+
+#[derive(Debug)]
+pub struct DbState {
+    pub active: Arc<Memtable>,
+    /// Frozen by a flush in progress, oldest first.
+    pub frozen: Vec<Arc<Memtable>>,
+    /// Ascending `entry.order`.
+    pub segments: Vec<Arc<LiveSegment>>,
+}
 
 #[derive(Debug)]
 pub struct Database {
     pub id: DbId,
     pub name: String,
+    pub dir: PathBuf,
     pub index: RwLock<SeriesIndex>,
     pub schema: RwLock<Schema>,
-    pub memtable: Memtable,
+    pub state: RwLock<DbState>,
+    /// The manifest as stored; held by flush, compaction and retention while they change it.
+    pub maintenance: Mutex<Manifest>,
 }
 
 impl Database {
-    pub fn new(id: DbId, name: String) -> Database {
-        Database {
+    /// Opens the database directory: its manifest and segments. Files the manifest does not
+    /// name are leftovers of an interrupted flush or compaction and are removed.
+    pub fn open(id: DbId, name: String, dir: PathBuf) -> Result<Database> {
+        fs::create_dir_all(&dir).at(&dir)?;
+        let manifest = Manifest::load(&dir)?.unwrap_or_default();
+        let live: HashSet<u64> = manifest.segments.iter().map(|s| s.id).collect();
+        for entry in fs::read_dir(&dir).at(&dir)? {
+            let path = entry.at(&dir)?.path();
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            let orphan = match manifest::parse_segment_file_name(name) {
+                Some(id) => !live.contains(&id),
+                None => name.ends_with(".tmp"),
+            };
+            if orphan {
+                fs::remove_file(&path).at(&path)?;
+            }
+        }
+        let mut index = SeriesIndex::default();
+        let mut schema = Schema::default();
+        for def in &manifest.fields {
+            schema
+                .insert_replayed(def)
+                .map_err(|reason| Error::Corrupt {
+                    path: dir.join(manifest::FILE_NAME),
+                    offset: 0,
+                    reason,
+                })?;
+        }
+        schema.reserve_ids(manifest.next_field_id);
+        let mut segments = Vec::with_capacity(manifest.segments.len());
+        let mut entries = manifest.segments.clone();
+        entries.sort_by_key(|e| e.order);
+        for entry in entries {
+            let path = dir.join(manifest::segment_file_name(entry.id));
+            let segment = Segment::open(&path)?;
+            for s in segment.series() {
+                index
+                    .insert_replayed(s.id, &s.key)
+                    .map_err(|reason| Error::Corrupt {
+                        path: path.clone(),
+                        offset: 0,
+                        reason,
+                    })?;
+            }
+            segments.push(Arc::new(LiveSegment { entry, segment }));
+        }
+        index.reserve_ids(manifest.next_series_id);
+        Ok(Database {
             id,
             name,
-            index: RwLock::default(),
-            schema: RwLock::default(),
-            memtable: Memtable::default(),
-        }
+            dir,
+            index: RwLock::new(index),
+            schema: RwLock::new(schema),
+            state: RwLock::new(DbState {
+                active: Arc::new(Memtable::default()),
+                frozen: Vec::new(),
+                segments,
+            }),
+            maintenance: Mutex::new(manifest),
+        })
     }
 
     pub fn index(&self) -> RwLockReadGuard<'_, SeriesIndex> {
@@ -45,11 +134,42 @@ impl Database {
         self.schema.write().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Applies a batch to the memtable; returns the values dropped (see `Memtable::apply`).
+    pub fn state(&self) -> RwLockReadGuard<'_, DbState> {
+        self.state.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn state_mut(&self) -> RwLockWriteGuard<'_, DbState> {
+        self.state.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn maintenance(&self) -> MutexGuard<'_, Manifest> {
+        self.maintenance.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn snapshot(&self) -> Snapshot {
+        let st = self.state();
+        let mut memtables = st.frozen.clone();
+        memtables.push(st.active.clone());
+        Snapshot {
+            segments: st.segments.clone(),
+            memtables,
+        }
+    }
+
+    pub fn segment_path(&self, id: u64) -> PathBuf {
+        self.dir.join(manifest::segment_file_name(id))
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Applies a batch to the active memtable; returns the values dropped (see
+    /// `Memtable::apply`).
     pub fn apply(&self, batch: &Batch) -> u64 {
         let schema = self.schema();
-        self.memtable
-            .apply(batch, |fid| schema.by_id(fid).map(|f| f.field_type))
+        let active = self.state().active.clone();
+        active.apply(batch, |fid| schema.by_id(fid).map(|f| f.field_type))
     }
 
     /// Registers the series and fields a replayed record defines. Returns why the record is
@@ -93,5 +213,24 @@ impl Database {
             }
         }
         dropped + self.apply(&batch)
+    }
+
+    /// Moves the active memtable to the frozen list (the caller holds the write sequencer, so
+    /// no batch is half applied). Returns false if it was empty (nothing frozen).
+    pub fn freeze(&self) -> bool {
+        let mut st = self.state_mut();
+        if st.active.is_empty() {
+            return false;
+        }
+        let old = std::mem::take(&mut st.active);
+        st.frozen.push(old);
+        true
+    }
+
+    /// Forgets that any series or field definition is in the WAL: called when the WAL starts a
+    /// segment that must be replayable without the ones before it.
+    pub fn reset_logged(&self) {
+        self.index().reset_logged();
+        self.schema().reset_logged();
     }
 }

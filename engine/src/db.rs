@@ -1,30 +1,36 @@
-//! [`Db`]: the engine's handle, and the write path.
+//! [`Db`]: the engine's handle, the write path, and the flush that empties the WAL.
 //!
 //! A write goes: parse (line protocol) → resolve against the catalog ([`Resolver`]) → encode
 //! one WAL record → under the sequencer lock, append the record and apply the batch to the
 //! memtable → wait until the WAL has made the record durable (group commit) → acknowledge.
 //!
+//! A flush goes: under the sequencer, rotate the WAL to a new segment, freeze every database's
+//! memtable and forget which definitions are logged (so the new WAL segment defines what it
+//! uses) → write the frozen memtables to segments and manifests → delete the old WAL segments.
+//!
 //! **Architecture Invariant:** the WAL is the only file written before a write is acknowledged,
 //! and the memtable applies batches in exactly the WAL's order, so replay rebuilds the same
-//! state, duplicates and all.
+//! state, duplicates and all. A WAL segment is deleted only after every point in it is in a
+//! segment file named by a durable manifest.
 
 use std::collections::HashMap;
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
-use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::batch::DbId;
 use crate::catalog::{self, CatalogFile, DatabaseEntry};
+use crate::compaction::{self, CompactionPolicy};
 use crate::database::Database;
 use crate::error::{Error, IoContext, RejectedLine, Result, WriteSummary};
+use crate::flush;
 use crate::line_protocol::LineParser;
-use crate::memtable::Memtable;
-use crate::model::{FieldType, Precision};
+use crate::maintenance::Maintenance;
+use crate::model::Precision;
 use crate::point::Point;
-use crate::scan::{merge_rows, SeriesRows, TagPredicate, TimeRange};
+use crate::scan::{self, SeriesRows, TagPredicate, TimeRange};
 use crate::wal::{self, Fsync, RecoveryReport, WalStats, WalWriter};
 use crate::write::Resolver;
 
@@ -38,6 +44,17 @@ pub struct Options {
     pub wal_segment_bytes: u64,
     /// Create a database on its first write instead of refusing with `DatabaseNotFound`.
     pub create_databases_on_write: bool,
+    /// Flush once the memtables hold this many bytes...
+    pub memtable_bytes: usize,
+    /// ...or once their oldest unflushed write is this old.
+    pub flush_interval: Duration,
+    /// Points per block in segments.
+    pub block_rows: usize,
+    /// When background compaction merges a partition's segments.
+    pub compaction: CompactionPolicy,
+    /// Run flush, compaction and retention in a background thread. Without it they happen
+    /// only when asked ([`Db::flush`], [`Db::compact`], [`Db::enforce_retention`]).
+    pub background_maintenance: bool,
 }
 
 impl Default for Options {
@@ -46,6 +63,29 @@ impl Default for Options {
             fsync: Fsync::Always,
             wal_segment_bytes: 64 << 20,
             create_databases_on_write: false,
+            memtable_bytes: 64 << 20,
+            flush_interval: Duration::from_secs(600),
+            block_rows: 1024,
+            compaction: CompactionPolicy::default(),
+            background_maintenance: true,
+        }
+    }
+}
+
+/// Settings of one database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DatabaseOptions {
+    /// Width of a time partition.
+    pub partition: Duration,
+    /// Partitions wholly older than this are dropped; `None` keeps data forever.
+    pub retention: Option<Duration>,
+}
+
+impl Default for DatabaseOptions {
+    fn default() -> Self {
+        DatabaseOptions {
+            partition: Duration::from_secs(24 * 3600),
+            retention: None,
         }
     }
 }
@@ -53,41 +93,48 @@ impl Default for Options {
 /// The engine: cheap to clone (an `Arc`), `Send + Sync`, usable from any number of threads.
 #[derive(Clone)]
 pub struct Db {
-    inner: Arc<Inner>,
+    pub(crate) inner: Arc<Inner>,
 }
 
-struct Inner {
+pub(crate) struct Inner {
     dir: PathBuf,
     options: Options,
     /// Held (with an OS file lock) for the life of the handle: one `Db` per directory.
     _lock: File,
     catalog: RwLock<Catalog>,
     wal: Arc<WalWriter>,
+    wal_dir: PathBuf,
     /// Makes "append to the WAL, then apply to the memtable" one step, so both see writes in
     /// the same order. Held for a memcpy and the memtable inserts, never across an fsync.
     sequencer: Mutex<()>,
+    /// Bumped (under the sequencer) whenever the WAL starts a segment that must define every
+    /// series and field it uses; a batch resolved in an older epoch is re-encoded.
+    epoch: AtomicU64,
+    /// One flush at a time.
+    flush_lock: Mutex<()>,
     recovery: RecoveryReport,
-    syncer: Mutex<Option<(mpsc::Sender<()>, JoinHandle<()>)>>,
+    pub(crate) maintenance: Maintenance,
 }
 
 #[derive(Default)]
 struct Catalog {
     file: CatalogFile,
     by_name: HashMap<String, Arc<Database>>,
-    by_id: HashMap<DbId, Arc<Database>>,
 }
 
 const WAL_DIR: &str = "wal";
+const DB_DIR: &str = "db";
 const LOCK_FILE: &str = "LOCK";
 
-fn now_nanos() -> i64 {
+pub(crate) fn now_nanos() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as i64)
 }
 
 impl Db {
-    /// Opens (or creates) the data directory `dir`, replaying its WAL.
+    /// Opens (or creates) the data directory `dir`: its catalog, every database's manifest and
+    /// segments, then replays the WAL.
     pub fn open(dir: impl AsRef<Path>, options: Options) -> Result<Db> {
         let dir = dir.as_ref().to_path_buf();
         fs::create_dir_all(&dir).at(&dir)?;
@@ -105,26 +152,33 @@ impl Db {
         }
 
         let file = CatalogFile::load(&dir)?;
+        let mut by_id: HashMap<DbId, Arc<Database>> = HashMap::new();
         let mut catalog = Catalog {
             file,
             ..Catalog::default()
         };
         for entry in &catalog.file.databases {
-            let db = Arc::new(Database::new(entry.id, entry.name.clone()));
+            let db_dir = dir.join(DB_DIR).join(entry.id.0.to_string());
+            let db = Arc::new(Database::open(entry.id, entry.name.clone(), db_dir)?);
             catalog.by_name.insert(entry.name.clone(), db.clone());
-            catalog.by_id.insert(entry.id, db);
+            by_id.insert(entry.id, db);
         }
+        let replay_from: HashMap<DbId, u64> = by_id
+            .iter()
+            .map(|(id, db)| (*id, db.maintenance().wal_replay_from))
+            .collect();
 
         let wal_dir = dir.join(WAL_DIR);
         fs::create_dir_all(&wal_dir).at(&wal_dir)?;
         let mut recovery = RecoveryReport::default();
         let mut orphans = 0u64;
         let mut inconsistent: Option<String> = None;
-        let last_seq = wal::recovery::replay(&wal_dir, &mut recovery, |rec| {
+        let last_seq = wal::recovery::replay(&wal_dir, &mut recovery, |seq, rec| {
             // A record of a dropped database: its data is gone on purpose.
-            let Some(db) = catalog.by_id.get(&rec.db) else {
-                return;
-            };
+            let Some(db) = by_id.get(&rec.db) else { return };
+            if seq < replay_from.get(&rec.db).copied().unwrap_or(0) {
+                return; // already in segments
+            }
             if let Err(e) = db.define_replayed(&rec.batch) {
                 inconsistent.get_or_insert(e);
             }
@@ -144,42 +198,25 @@ impl Db {
             options.fsync,
             options.wal_segment_bytes,
         )?);
-        let syncer = match options.fsync {
-            Fsync::Interval(every) => Some(spawn_syncer(wal.clone(), every)),
-            _ => None,
-        };
-        Ok(Db {
+        let db = Db {
             inner: Arc::new(Inner {
                 dir,
                 options,
                 _lock: lock,
                 catalog: RwLock::new(catalog),
                 wal,
+                wal_dir,
                 sequencer: Mutex::new(()),
+                epoch: AtomicU64::new(0),
+                flush_lock: Mutex::new(()),
                 recovery,
-                syncer: Mutex::new(syncer),
+                maintenance: Maintenance::default(),
             }),
-        })
+        };
+        crate::maintenance::start(&db);
+        Ok(db)
     }
-}
 
-fn spawn_syncer(wal: Arc<WalWriter>, every: Duration) -> (mpsc::Sender<()>, JoinHandle<()>) {
-    let (stop, stopped) = mpsc::channel::<()>();
-    let handle = std::thread::Builder::new()
-        .name("ganzhi-wal-sync".into())
-        .spawn(move || {
-            // Ends when the `Db` drops the sender.
-            while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(every) {
-                if wal.sync().is_err() {
-                    return; // the WAL is now failed; writers will see why
-                }
-            }
-        })
-        .expect("spawning the WAL sync thread");
-    (stop, handle)
-}
-
-impl Db {
     /// The directory this engine owns.
     pub fn dir(&self) -> &Path {
         &self.inner.dir
@@ -198,13 +235,20 @@ impl Db {
         &self.inner.wal.stats
     }
 
-    /// Creates a database if it does not exist. Idempotent.
+    /// Creates a database with default options if it does not exist. Idempotent.
     pub fn create_database(&self, name: &str) -> Result<()> {
-        self.create_database_entry(name).map(|_| ())
+        self.create_database_with(name, DatabaseOptions::default())
     }
 
-    fn create_database_entry(&self, name: &str) -> Result<Arc<Database>> {
+    /// Creates a database if it does not exist (an existing one keeps its options).
+    pub fn create_database_with(&self, name: &str, options: DatabaseOptions) -> Result<()> {
+        self.create_database_entry(name, options).map(|_| ())
+    }
+
+    fn create_database_entry(&self, name: &str, options: DatabaseOptions) -> Result<Arc<Database>> {
         catalog::validate_name(name)?;
+        let partition_ns = duration_ns(options.partition).max(1);
+        let retention_ns = options.retention.map_or(0, duration_ns);
         let mut cat = self
             .inner
             .catalog
@@ -220,31 +264,68 @@ impl Db {
             id,
             name: name.to_owned(),
         });
+        // The database's directory and manifest first, so the catalog never names a database
+        // without its settings.
+        let db_dir = self.inner.dir.join(DB_DIR).join(id.0.to_string());
+        fs::create_dir_all(&db_dir).at(&db_dir)?;
+        let manifest = crate::manifest::Manifest {
+            partition_ns,
+            retention_ns,
+            ..crate::manifest::Manifest::default()
+        };
+        manifest.store(&db_dir)?;
         file.store(&self.inner.dir)?;
         cat.file = file;
-        let db = Arc::new(Database::new(id, name.to_owned()));
+        let db = Arc::new(Database::open(id, name.to_owned(), db_dir)?);
         cat.by_name.insert(name.to_owned(), db.clone());
-        cat.by_id.insert(id, db.clone());
         Ok(db)
+    }
+
+    /// Changes how long a database keeps data (`None`: forever); takes effect at the next
+    /// retention pass.
+    pub fn set_retention(&self, name: &str, retention: Option<Duration>) -> Result<()> {
+        let db = self.database(name)?;
+        let mut manifest = db.maintenance();
+        let mut next = manifest.clone();
+        next.retention_ns = retention.map_or(0, duration_ns);
+        next.store(db.dir())?;
+        *manifest = next;
+        Ok(())
     }
 
     /// Database names, sorted.
     pub fn databases(&self) -> Vec<String> {
-        let cat = self.inner.catalog.read().unwrap_or_else(|e| e.into_inner());
-        let mut names: Vec<String> = cat.by_name.values().map(|db| db.name.clone()).collect();
+        let mut names: Vec<String> = self
+            .all_databases()
+            .iter()
+            .map(|db| db.name.clone())
+            .collect();
         names.sort();
         names
     }
 
+    pub(crate) fn all_databases(&self) -> Vec<Arc<Database>> {
+        let cat = self.inner.catalog.read().unwrap_or_else(|e| e.into_inner());
+        cat.by_name.values().cloned().collect()
+    }
+
+    fn find_database(&self, name: &str) -> Option<Arc<Database>> {
+        let cat = self.inner.catalog.read().unwrap_or_else(|e| e.into_inner());
+        cat.by_name.get(name).cloned()
+    }
+
     fn database(&self, name: &str) -> Result<Arc<Database>> {
-        let found = {
-            let cat = self.inner.catalog.read().unwrap_or_else(|e| e.into_inner());
-            cat.by_name.get(name).cloned()
-        };
-        match found {
+        self.find_database(name)
+            .ok_or_else(|| Error::DatabaseNotFound {
+                name: name.to_owned(),
+            })
+    }
+
+    fn database_for_write(&self, name: &str) -> Result<Arc<Database>> {
+        match self.find_database(name) {
             Some(db) => Ok(db),
             None if self.inner.options.create_databases_on_write => {
-                self.create_database_entry(name)
+                self.create_database_entry(name, DatabaseOptions::default())
             }
             None => Err(Error::DatabaseNotFound {
                 name: name.to_owned(),
@@ -256,9 +337,9 @@ impl Db {
     /// receive time. Good lines are written even when others are bad: then the result is
     /// `Error::PartialWrite`, naming every rejected line, with what was accepted.
     pub fn write_lines(&self, db: &str, body: &[u8], precision: Precision) -> Result<WriteSummary> {
-        let database = self.database(db)?;
+        let database = self.database_for_write(db)?;
         let now = now_nanos();
-        let mut resolver = Resolver::new(&database);
+        let mut resolver = Resolver::new(&database, self.inner.epoch.load(Ordering::Acquire));
         let mut rejected = Vec::new();
         for line in LineParser::new(body, precision) {
             match line {
@@ -281,9 +362,9 @@ impl Db {
     /// Writes points to database `db`; like [`Db::write_lines`], a point that breaks a rule is
     /// rejected (its number, from 1, is the "line") while the others are written.
     pub fn write(&self, db: &str, points: &[Point]) -> Result<WriteSummary> {
-        let database = self.database(db)?;
+        let database = self.database_for_write(db)?;
         let now = now_nanos();
-        let mut resolver = Resolver::new(&database);
+        let mut resolver = Resolver::new(&database, self.inner.epoch.load(Ordering::Acquire));
         let mut rejected = Vec::new();
         for (i, point) in points.iter().enumerate() {
             let outcome = point
@@ -305,35 +386,107 @@ impl Db {
         }
     }
 
-    fn commit(&self, database: &Database, resolver: Resolver<'_>) -> Result<WriteSummary> {
-        let batch = &resolver.batch;
+    fn commit(&self, database: &Database, mut resolver: Resolver<'_>) -> Result<WriteSummary> {
         let summary = WriteSummary {
-            points: batch.point_count() as u64,
-            values: batch.value_count() as u64,
+            points: resolver.batch.point_count() as u64,
+            values: resolver.batch.value_count() as u64,
         };
-        if batch.is_empty() {
+        if resolver.batch.is_empty() {
             return Ok(summary);
         }
         let mut record = Vec::new();
-        wal::record::encode_write(database.id, batch, &mut record);
+        wal::record::encode_write(database.id, &resolver.batch, &mut record);
         let seq = {
             let _order = self
                 .inner
                 .sequencer
                 .lock()
                 .unwrap_or_else(|e| e.into_inner());
+            if resolver.epoch() != self.inner.epoch.load(Ordering::Acquire) {
+                // A flush started a new WAL segment since this batch was resolved: it must
+                // carry the definitions of everything it uses.
+                resolver.define_everything();
+                record.clear();
+                wal::record::encode_write(database.id, &resolver.batch, &mut record);
+            }
             let seq = self.inner.wal.append(&record)?;
             resolver.mark_logged();
-            database.apply(batch);
+            database.apply(&resolver.batch);
             seq
         };
         self.inner.wal.wait(seq)?;
+        self.inner
+            .maintenance
+            .note_write(self.memtable_bytes(), &self.inner.options);
         Ok(summary)
+    }
+
+    /// Bytes held by the active memtables.
+    pub fn memtable_bytes(&self) -> usize {
+        self.all_databases()
+            .iter()
+            .map(|db| db.state().active.stats.bytes.load(Ordering::Relaxed))
+            .sum()
     }
 
     /// Makes every acknowledged write durable now, whatever the fsync mode.
     pub fn sync(&self) -> Result<()> {
         self.inner.wal.sync()
+    }
+
+    /// Writes every memtable to segments and empties the WAL; returns when that is durable.
+    pub fn flush(&self) -> Result<()> {
+        let _one = self
+            .inner
+            .flush_lock
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let dbs = self.all_databases();
+        let boundary = {
+            let _order = self
+                .inner
+                .sequencer
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            let boundary = self.inner.wal.rotate()?;
+            for db in &dbs {
+                db.freeze();
+                db.reset_logged();
+            }
+            self.inner.epoch.fetch_add(1, Ordering::AcqRel);
+            boundary
+        };
+        for db in &dbs {
+            flush::flush_frozen(db, boundary, self.inner.options.block_rows)?;
+        }
+        wal::recovery::remove_before(&self.inner.wal_dir, boundary)
+    }
+
+    /// Runs compaction: with `full`, merges every partition's segments into one; otherwise
+    /// what the policy picks.
+    pub fn compact(&self, full: bool) -> Result<()> {
+        for db in self.all_databases() {
+            let runs = compaction::pick(
+                &db.maintenance().segments,
+                &self.inner.options.compaction,
+                full,
+            );
+            for run in runs {
+                compaction::compact(&db, &run, self.inner.options.block_rows)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Drops the partitions that lie wholly outside their database's retention; returns how
+    /// many segment files went.
+    pub fn enforce_retention(&self) -> Result<usize> {
+        let now = now_nanos();
+        let mut dropped = 0;
+        for db in self.all_databases() {
+            dropped += crate::retention::enforce(&db, now)?;
+        }
+        Ok(dropped)
     }
 
     /// The points of `measurement` in database `db` whose series match `tags`, restricted to
@@ -347,83 +500,36 @@ impl Db {
         fields: &[&str],
         range: TimeRange,
     ) -> Result<Vec<SeriesRows>> {
-        let database = {
-            let cat = self.inner.catalog.read().unwrap_or_else(|e| e.into_inner());
-            cat.by_name.get(db).cloned()
-        }
-        .ok_or_else(|| Error::DatabaseNotFound {
-            name: db.to_owned(),
-        })?;
-
-        let selected: Vec<(crate::batch::FieldId, String, FieldType)> = {
-            let schema = database.schema();
-            if fields.is_empty() {
-                schema
-                    .fields_of(measurement)
-                    .map(|f| (f.id, f.key.to_string(), f.field_type))
-                    .collect()
-            } else {
-                fields
-                    .iter()
-                    .filter_map(|k| schema.get(measurement, k))
-                    .map(|f| (f.id, f.key.to_string(), f.field_type))
-                    .collect()
-            }
-        };
-        let mut series: Vec<_> = {
-            let index = database.index();
-            index
-                .measurement_series(measurement)
-                .filter(|s| tags.matches(s))
-                .cloned()
-                .collect()
-        };
-        series.sort_by(|a, b| a.key.cmp(&b.key));
-
-        let mut out = Vec::new();
-        for s in series {
-            let Some(buffer) = database.memtable.get(s.id) else {
-                continue;
-            };
-            let columns: Vec<_> = {
-                let mut buffer = Memtable::lock_buffer(&buffer);
-                selected
-                    .iter()
-                    .map(|(fid, _, _)| match buffer.column(*fid) {
-                        Some(col) => {
-                            let r = col.range(range.min, range.max);
-                            r.map(|i| (col.times[i], col.values.get(i))).collect()
-                        }
-                        None => Vec::new(),
-                    })
-                    .collect()
-            };
-            let rows = merge_rows(columns);
-            if rows.is_empty() {
-                continue;
-            }
-            out.push(SeriesRows {
-                key: s.key.to_string(),
-                measurement: s.measurement.to_string(),
-                tags: s
-                    .tags
-                    .iter()
-                    .map(|(k, v)| (k.to_string(), v.to_string()))
-                    .collect(),
-                fields: selected.iter().map(|(_, k, t)| (k.clone(), *t)).collect(),
-                rows,
-            });
-        }
-        Ok(out)
+        let database = self.database(db)?;
+        scan::scan(&database, measurement, tags, fields, range)
     }
+
+    /// Bytes on disk under the data directory (WAL, segments, manifests, catalog).
+    pub fn disk_bytes(&self) -> Result<u64> {
+        fn walk(dir: &Path) -> Result<u64> {
+            let mut total = 0;
+            for entry in fs::read_dir(dir).at(dir)? {
+                let entry = entry.at(dir)?;
+                let meta = entry.metadata().at(entry.path())?;
+                total += if meta.is_dir() {
+                    walk(&entry.path())?
+                } else {
+                    meta.len()
+                };
+            }
+            Ok(total)
+        }
+        walk(&self.inner.dir)
+    }
+}
+
+fn duration_ns(d: Duration) -> i64 {
+    i64::try_from(d.as_nanos()).unwrap_or(i64::MAX)
 }
 
 impl Drop for Inner {
     fn drop(&mut self) {
-        if let Some((stop, handle)) = self.syncer.lock().unwrap_or_else(|e| e.into_inner()).take() {
-            drop(stop);
-            let _ = handle.join();
-        }
+        self.maintenance.stop();
         // Best effort: an error here was, or will be, reported to the writers it concerns.
         let _ = self.wal.sync();
     }

@@ -91,6 +91,11 @@ impl Values {
         }
     }
 
+    /// Appends `src[i]`; `src` must have this column's type (else nothing happens).
+    pub fn push_from(&mut self, src: &Values, i: usize) {
+        self.extend_from(src, i..i + 1);
+    }
+
     pub fn get(&self, i: usize) -> OwnedFieldValue {
         match self {
             Values::Float(c) => FieldValue::Float(c[i]),
@@ -127,14 +132,22 @@ pub struct Column {
 
 impl Column {
     pub fn new(t: FieldType) -> Column {
-        Column { times: Vec::new(), values: Values::new(t), normalized: true }
+        Column {
+            times: Vec::new(),
+            values: Values::new(t),
+            normalized: true,
+        }
     }
 
     /// A column from times that are already strictly increasing, one value each.
     pub fn from_sorted(times: Vec<i64>, values: Values) -> Column {
         debug_assert!(times.windows(2).all(|w| w[0] < w[1]));
         debug_assert_eq!(times.len(), values.len());
-        Column { times, values, normalized: true }
+        Column {
+            times,
+            values,
+            normalized: true,
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -289,6 +302,39 @@ impl Memtable {
             .unwrap_or_else(|e| e.into_inner())
             .get(&sid)
             .cloned()
+    }
+
+    /// Ids of the series with points here.
+    pub fn series_ids(&self) -> Vec<SeriesId> {
+        self.series
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .keys()
+            .copied()
+            .collect()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.series
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_empty()
+    }
+
+    /// A normalized copy of every column of a series (for flushing).
+    pub fn columns_of(&self, sid: SeriesId) -> Vec<(FieldId, Column)> {
+        let Some(buffer) = self.get(sid) else {
+            return Vec::new();
+        };
+        let mut buffer = lock(&buffer);
+        buffer
+            .fields
+            .iter_mut()
+            .map(|(f, c)| {
+                c.normalize();
+                (*f, c.clone())
+            })
+            .collect()
     }
 
     /// Locks a series buffer for reading (columns normalize on access).

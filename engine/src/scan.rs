@@ -5,6 +5,11 @@
 //! it began, possibly some that land while it runs, and never part of a point: a point's
 //! fields are applied to its series' buffer under one lock, and read under one lock.
 
+use crate::batch::FieldId;
+use crate::database::Database;
+use crate::error::Result;
+use crate::memtable::{Column, Memtable};
+use crate::merge::merge_runs;
 use crate::model::{FieldType, OwnedFieldValue};
 use crate::series_index::SeriesEntry;
 
@@ -76,6 +81,99 @@ pub struct Row {
     pub time: i64,
     /// One per entry of `SeriesRows::fields`; `None` where this point lacks the field.
     pub values: Vec<Option<OwnedFieldValue>>,
+}
+
+/// Reads `db` as of one snapshot; see `Db::scan`.
+pub(crate) fn scan(
+    db: &Database,
+    measurement: &str,
+    tags: &TagPredicate,
+    fields: &[&str],
+    range: TimeRange,
+) -> Result<Vec<SeriesRows>> {
+    let selected: Vec<(FieldId, String, FieldType)> = {
+        let schema = db.schema();
+        let pick =
+            |f: &std::sync::Arc<crate::schema::FieldEntry>| (f.id, f.key.to_string(), f.field_type);
+        if fields.is_empty() {
+            schema.fields_of(measurement).map(pick).collect()
+        } else {
+            fields
+                .iter()
+                .filter_map(|k| schema.get(measurement, k))
+                .map(pick)
+                .collect()
+        }
+    };
+    let mut series: Vec<_> = {
+        let index = db.index();
+        index
+            .measurement_series(measurement)
+            .filter(|s| tags.matches(s))
+            .cloned()
+            .collect()
+    };
+    series.sort_by(|a, b| a.key.cmp(&b.key));
+    let snapshot = db.snapshot();
+    let wanted: Vec<(FieldId, FieldType)> = selected.iter().map(|(f, _, t)| (*f, *t)).collect();
+
+    let mut out = Vec::new();
+    for s in series {
+        // Runs per field, oldest source first: segments by order, then memtables.
+        let mut runs: Vec<Vec<Column>> = vec![Vec::new(); wanted.len()];
+        for live in &snapshot.segments {
+            if live.entry.max_time < range.min || live.entry.min_time > range.max {
+                continue;
+            }
+            let Some(meta) = live.segment.find(s.id) else {
+                continue;
+            };
+            let cols = live
+                .segment
+                .read_columns(meta, &wanted, range.min, range.max)?;
+            for (r, c) in runs.iter_mut().zip(cols) {
+                r.push(c);
+            }
+        }
+        for m in &snapshot.memtables {
+            let Some(buffer) = m.get(s.id) else { continue };
+            let mut buffer = Memtable::lock_buffer(&buffer);
+            for ((fid, t), r) in wanted.iter().zip(runs.iter_mut()) {
+                if let Some(col) = buffer.column(*fid) {
+                    let range = col.range(range.min, range.max);
+                    let mut values = crate::memtable::Values::new(*t);
+                    values.extend_from(&col.values, range.clone());
+                    r.push(Column::from_sorted(col.times[range].to_vec(), values));
+                }
+            }
+        }
+        let columns: Vec<Vec<(i64, OwnedFieldValue)>> = runs
+            .into_iter()
+            .zip(&wanted)
+            .map(|(r, (_, t))| {
+                let c = merge_runs(*t, r);
+                (0..c.len())
+                    .map(|i| (c.times[i], c.values.get(i)))
+                    .collect()
+            })
+            .collect();
+        let rows = merge_rows(columns);
+        if rows.is_empty() {
+            continue;
+        }
+        out.push(SeriesRows {
+            key: s.key.to_string(),
+            measurement: s.measurement.to_string(),
+            tags: s
+                .tags
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            fields: selected.iter().map(|(_, k, t)| (k.clone(), *t)).collect(),
+            rows,
+        });
+    }
+    Ok(out)
 }
 
 /// Merges per-field (time, value) runs, each in strictly increasing time order, into rows.

@@ -128,6 +128,29 @@ impl Schema {
         self.by_id.insert(entry.id, entry);
     }
 
+    /// Makes sure ids below `next` are never handed out again.
+    pub fn reserve_ids(&mut self, next: u32) {
+        self.next_id = self.next_id.max(next);
+    }
+
+    pub fn next_id(&self) -> u32 {
+        self.next_id
+    }
+
+    /// Clears every field's logged flag.
+    pub fn reset_logged(&self) {
+        for e in self.by_id.values() {
+            e.logged.store(false, Ordering::Release);
+        }
+    }
+
+    /// Every field's definition, by id.
+    pub fn defs(&self) -> Vec<FieldDef> {
+        let mut defs: Vec<FieldDef> = self.by_id.values().map(|e| e.def()).collect();
+        defs.sort_by_key(|d| d.id);
+        defs
+    }
+
     /// The fields of a measurement, sorted by key.
     pub fn fields_of(&self, measurement: &str) -> impl Iterator<Item = &Arc<FieldEntry>> {
         self.measurements

@@ -140,6 +140,23 @@ impl SeriesIndex {
         self.by_id.insert(entry.id, entry);
     }
 
+    /// Makes sure ids below `next` are never handed out again.
+    pub fn reserve_ids(&mut self, next: u64) {
+        self.next_id = self.next_id.max(next);
+    }
+
+    /// The next id to be handed out.
+    pub fn next_id(&self) -> u64 {
+        self.next_id
+    }
+
+    /// Clears every series' logged flag (see the module doc).
+    pub fn reset_logged(&self) {
+        for e in self.by_id.values() {
+            e.logged.store(false, Ordering::Release);
+        }
+    }
+
     /// The series of one measurement, in id order.
     pub fn measurement_series(&self, measurement: &str) -> impl Iterator<Item = &Arc<SeriesEntry>> {
         self.by_measurement

@@ -28,11 +28,14 @@ pub struct Resolver<'d> {
     seen_fields: HashSet<FieldId>,
     key: String,
     field_ids: Vec<(Arc<FieldEntry>, usize)>,
+    /// The WAL epoch this batch was resolved in (see `Db::commit`).
+    epoch: u64,
 }
 
 impl<'d> Resolver<'d> {
-    pub fn new(db: &'d Database) -> Self {
+    pub fn new(db: &'d Database, epoch: u64) -> Self {
         Resolver {
+            epoch,
             db,
             batch: Batch::default(),
             defined_series: Vec::new(),
@@ -136,6 +139,37 @@ impl<'d> Resolver<'d> {
             self.defined_series.push(entry.clone());
         }
         entry.id
+    }
+
+    pub fn epoch(&self) -> u64 {
+        self.epoch
+    }
+
+    /// Makes the batch define every series and field it uses, logged or not: for a batch that
+    /// goes into a WAL segment started after it was resolved.
+    pub fn define_everything(&mut self) {
+        let index = self.db.index();
+        for &sid in &self.batch.series {
+            if self.seen_series.insert(sid) {
+                if let Some(e) = index.by_id(sid) {
+                    self.batch.new_series.push(crate::batch::SeriesDef {
+                        id: sid,
+                        key: e.key.to_string(),
+                    });
+                    self.defined_series.push(e.clone());
+                }
+            }
+        }
+        drop(index);
+        let schema = self.db.schema();
+        for &fid in &self.batch.field_ids {
+            if self.seen_fields.insert(fid) {
+                if let Some(e) = schema.by_id(fid) {
+                    self.batch.new_fields.push(e.def());
+                    self.defined_fields.push(e.clone());
+                }
+            }
+        }
     }
 
     /// Marks this batch's definitions as logged: call once its record is appended to the WAL.

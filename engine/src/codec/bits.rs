@@ -11,7 +11,11 @@ pub(crate) struct BitWriter {
 
 impl BitWriter {
     pub(crate) fn new(out: Vec<u8>) -> Self {
-        BitWriter { out, acc: 0, bits: 0 }
+        BitWriter {
+            out,
+            acc: 0,
+            bits: 0,
+        }
     }
 
     /// Appends the low `n` (at most 64) bits of `v`.
@@ -78,12 +82,41 @@ impl<'a> BitReader<'a> {
             });
         }
         let byte = self.pos / 8;
-        let mut b = [0u8; 16];
-        let avail = (self.buf.len() - byte).min(16);
-        b[..avail].copy_from_slice(&self.buf[byte..byte + avail]);
-        let v = (u128::from_le_bytes(b) >> (self.pos % 8)) as u64;
+        let v = if n <= 56 {
+            let v = match self.buf.get(byte..byte + 8) {
+                Some(s) => {
+                    let mut b = [0u8; 8];
+                    b.copy_from_slice(s);
+                    u64::from_le_bytes(b)
+                }
+                None => {
+                    let mut b = [0u8; 8];
+                    let avail = self.buf.len() - byte;
+                    b[..avail].copy_from_slice(&self.buf[byte..]);
+                    u64::from_le_bytes(b)
+                }
+            };
+            v >> (self.pos % 8)
+        } else {
+            let mut b = [0u8; 16];
+            let avail = (self.buf.len() - byte).min(16);
+            b[..avail].copy_from_slice(&self.buf[byte..byte + avail]);
+            (u128::from_le_bytes(b) >> (self.pos % 8)) as u64
+        };
         self.pos = end;
         Ok(if n == 64 { v } else { v & ((1u64 << n) - 1) })
+    }
+
+    /// Checks that every bit but the final byte's padding was read.
+    pub(crate) fn finish(&self, at: usize) -> Result<(), DecodeError> {
+        if self.pos.div_ceil(8) == self.buf.len() {
+            Ok(())
+        } else {
+            Err(DecodeError {
+                offset: at,
+                reason: "trailing bits after the column",
+            })
+        }
     }
 
     /// Reads an Elias gamma code of at most `max_bits` (≤ 32) significant bits.

@@ -5,9 +5,10 @@
 //! wrapping (two's complement), so every `i64`/`u64` sequence round-trips, including
 //! deltas that overflow.
 
-use crate::encoding::{put_ivarint, put_uvarint, DecodeError, Reader};
+use crate::encoding::{put_ivarint, put_uvarint, unzigzag, zigzag, DecodeError, Reader};
 
 use super::bitpack::{bit_width, pack, packed_len, unpack};
+use super::bits::{BitReader, BitWriter};
 use super::{rans, zst};
 
 /// Values decoded per pass: the unpack buffers live on the stack.
@@ -18,6 +19,7 @@ pub(crate) const PACKED: u8 = 0x02;
 pub(crate) const SPLIT: u8 = 0x03;
 pub(crate) const RLE: u8 = 0x04;
 pub(crate) const STEP: u8 = 0x05;
+pub(crate) const TOKENS: u8 = 0x06;
 /// Set in a scheme byte: the payload after the scheme byte is one zstd frame holding the
 /// payload of the scheme in the low bits.
 pub(crate) const ZSTD: u8 = 0x80;
@@ -128,11 +130,18 @@ impl Plan {
 
     /// The split with the smallest estimated size: `(k, estimated bytes)`.
     fn best_split(&self) -> Option<(u32, usize)> {
+        // One histogram at the lowest split; the others merge its bins.
+        let k0 = self.w.saturating_sub(8);
+        let mut fine = [0u32; 256];
+        for &v in &self.u {
+            fine[(v >> k0) as usize & 255] += 1;
+        }
         let mut best: Option<(u32, usize)> = None;
-        for k in self.w.saturating_sub(8)..self.w {
+        for k in k0..self.w {
+            let shift = k - k0;
             let mut counts = [0u32; 256];
-            for &v in &self.u {
-                counts[(v >> k) as usize] += 1;
+            for (j, &c) in fine.iter().enumerate() {
+                counts[j >> shift] += c;
             }
             let Some(est) = rans::estimate(&counts) else {
                 continue;
@@ -143,6 +152,87 @@ impl Plan {
             }
         }
         best
+    }
+
+    /// The centred residuals `zigzag(u − median)` and the median.
+    fn centred(&self) -> (Vec<u64>, u64) {
+        let mut sorted = self.u.clone();
+        let mid = sorted.len() / 2;
+        let c = *sorted.select_nth_unstable(mid).1;
+        let v = self
+            .u
+            .iter()
+            .map(|&x| zigzag(x.wrapping_sub(c) as i64))
+            .collect();
+        (v, c)
+    }
+
+    /// The token shape with the smallest estimated size: `(d, mb, estimated bytes)`.
+    fn best_tokens(v: &[u64]) -> Option<(u32, u32, usize)> {
+        // One pass: exact counts below 128, else counts by bit length and the two bits below
+        // the top bit; every shape's token histogram derives from these.
+        let mut small = [0u32; 128];
+        let mut big = [[0u32; 4]; 65];
+        for &x in v {
+            if x < 128 {
+                small[x as usize] += 1;
+            } else {
+                let nb = 64 - x.leading_zeros();
+                big[nb as usize][((x >> (nb - 3)) & 3) as usize] += 1;
+            }
+        }
+        let mut best: Option<(u32, u32, usize)> = None;
+        for &(d, mb) in &TOKEN_SHAPES {
+            let mut counts = [0u32; 256];
+            let mut extra = 0usize;
+            for (x, &c) in small.iter().enumerate() {
+                let (t, e, _) = token(x as u64, d, mb);
+                counts[usize::from(t)] += c;
+                extra += e as usize * c as usize;
+            }
+            for (nb, row) in big.iter().enumerate().skip(8) {
+                for (top2, &c) in row.iter().enumerate() {
+                    let t = (1 << d) + ((nb as u32 - d - 1) << mb) + (top2 as u32 >> (2 - mb));
+                    counts[t as usize] += c;
+                    extra += (nb - 1 - mb as usize) * c as usize;
+                }
+            }
+            let Some(est) = rans::estimate(&counts) else {
+                continue;
+            };
+            let size = est + extra.div_ceil(8) + 2;
+            if best.is_none_or(|b| size < b.2) {
+                best = Some((d, mb, size));
+            }
+        }
+        best
+    }
+
+    fn write_tokens(&self, v: &[u64], c: u64, d: u32, mb: u32, out: &mut Vec<u8>) -> bool {
+        let toks: Vec<(u8, u32, u64)> = v.iter().map(|&x| token(x, d, mb)).collect();
+        let Some((model, _)) = rans::best_model(toks.iter().map(|t| t.0)) else {
+            return false;
+        };
+        out.push(TOKENS);
+        out.push(self.transform);
+        for &p in &self.params {
+            put_ivarint(out, p);
+        }
+        // r = base + g·u = (base + g·c) + g·(u − c)
+        put_ivarint(out, self.base.wrapping_add(self.g.wrapping_mul(c) as i64));
+        put_uvarint(out, self.g);
+        out.push(d as u8);
+        out.push(mb as u8);
+        let syms: Vec<u8> = toks.iter().map(|t| t.0).collect();
+        model.encode(&syms, out);
+        let mut bw = BitWriter::new(Vec::new());
+        for &(_, e, bits) in &toks {
+            bw.put(bits, e);
+        }
+        let extra = bw.finish();
+        put_uvarint(out, extra.len() as u64);
+        out.extend_from_slice(&extra);
+        true
     }
 
     /// Low `k` bits bit-packed, the high `w - k` (at most 8) bits rANS-coded.
@@ -300,17 +390,38 @@ pub(crate) fn encode(x: &[i64], out: &mut Vec<u8>) {
             }
         }
     }
-    // Entropy-coded high bits, for peaky residual distributions.
-    for plan in plans.iter().take(2) {
-        if plan.w == 0 || plan.u.len() < 8 || std::env::var_os("GZ_NO_SPLIT").is_some() {
+    // Entropy coding, for peaky residual distributions: rANS-coded high bits over packed
+    // low bits, or rANS-coded tokens (for heavy tails). Ranked by estimate, then measured.
+    let mut entropy: Vec<(usize, usize, u8)> = Vec::new();
+    for (i, plan) in plans.iter().enumerate() {
+        if plan.w == 0 || plan.u.len() < 8 {
             continue;
         }
-        if let Some((k, est)) = plan.best_split() {
-            if est < best.len() + 8 && plan.write_split(k, &mut cand) {
-                try_keep(&mut cand, &mut best);
-            }
-            cand.clear();
+        if let Some((_, est)) = plan.best_split() {
+            entropy.push((est, i, SPLIT));
         }
+        if let Some((_, _, est)) = Plan::best_tokens(&plan.centred().0) {
+            entropy.push((est, i, TOKENS));
+        }
+    }
+    entropy.sort_unstable();
+    for &(est, i, scheme) in entropy.iter().take(2) {
+        if est >= best.len() + 8 {
+            break;
+        }
+        let plan = &plans[i];
+        let ok = if scheme == SPLIT {
+            plan.best_split()
+                .is_some_and(|(k, _)| plan.write_split(k, &mut cand))
+        } else {
+            let (v, c) = plan.centred();
+            Plan::best_tokens(&v)
+                .is_some_and(|(d, mb, _)| plan.write_tokens(&v, c, d, mb, &mut cand))
+        };
+        if ok {
+            try_keep(&mut cand, &mut best);
+        }
+        cand.clear();
     }
     // Run-length, for values that rarely change.
     if runs(x) * 3 <= n {
@@ -337,8 +448,7 @@ pub(crate) fn decode<F: FnMut(&[u64])>(
     if scheme & ZSTD != 0 {
         let mut payload = Vec::new();
         zst::decompress_into(&buf[1..], max_payload(n), &mut payload, 1)?;
-        return decode_payload(scheme & !ZSTD, &payload, n, sink)
-            .map_err(|e| err(1, e.reason));
+        return decode_payload(scheme & !ZSTD, &payload, n, sink).map_err(|e| err(1, e.reason));
     }
     decode_payload(scheme, &buf[1..], n, sink).map_err(|e| err(e.offset + 1, e.reason))
 }
@@ -386,7 +496,7 @@ fn decode_payload<F: FnMut(&[u64])>(
             }
             Ok(())
         }
-        PACKED | SPLIT => decode_for(&mut r, scheme == SPLIT, n, sink),
+        PACKED | SPLIT | TOKENS => decode_for(&mut r, scheme, n, sink),
         _ => Err(err(0, "unknown integer scheme")),
     }
 }
@@ -399,11 +509,7 @@ fn end(r: &Reader) -> Result<(), DecodeError> {
     }
 }
 
-fn decode_rle<F: FnMut(&[u64])>(
-    r: &mut Reader,
-    n: usize,
-    sink: &mut F,
-) -> Result<(), DecodeError> {
+fn decode_rle<F: FnMut(&[u64])>(r: &mut Reader, n: usize, sink: &mut F) -> Result<(), DecodeError> {
     let count = r.count(2)?;
     let mut left = n;
     let mut prev = 0i64;
@@ -426,9 +532,19 @@ fn decode_rle<F: FnMut(&[u64])>(
     Ok(())
 }
 
+/// The fields shared by the frame-of-reference schemes.
+struct ForHeader {
+    transform: u8,
+    params: [u64; 2],
+    base: u64,
+    g: u64,
+    /// Number of residuals.
+    m: usize,
+}
+
 fn decode_for<F: FnMut(&[u64])>(
     r: &mut Reader,
-    split: bool,
+    scheme: u8,
     n: usize,
     sink: &mut F,
 ) -> Result<(), DecodeError> {
@@ -445,27 +561,22 @@ fn decode_for<F: FnMut(&[u64])>(
     }
     let base = r.ivarint()? as u64;
     let g = r.uvarint()?;
-    let w_at = r.position();
-    let w = u32::from(r.u8()?);
-    if w > 64 {
-        return Err(err(w_at, "bit width above 64"));
-    }
     let m = match transform {
         T_DELTA => n.saturating_sub(1),
         T_DOD => n.saturating_sub(2),
         _ => n,
     };
+    let h = ForHeader {
+        transform,
+        params,
+        base,
+        g,
+        m,
+    };
     SCRATCH.with(|cell| match cell.try_borrow_mut() {
-        Ok(mut scratch) => {
-            let Scratch { table, buf, hbuf } = &mut **scratch;
-            decode_residuals(r, split, n, transform, params, base, g, w, m, table, buf, hbuf, sink)
-        }
+        Ok(mut scratch) => decode_residuals(r, scheme, n, &h, &mut scratch, sink),
         // Re-entered from a sink (never done here, but stay correct): fresh buffers.
-        Err(_) => {
-            let mut s = Box::new(Scratch::new());
-            let Scratch { table, buf, hbuf } = &mut *s;
-            decode_residuals(r, split, n, transform, params, base, g, w, m, table, buf, hbuf, sink)
-        }
+        Err(_) => decode_residuals(r, scheme, n, &h, &mut Box::new(Scratch::new()), sink),
     })
 }
 
@@ -487,42 +598,67 @@ impl Scratch {
 }
 
 thread_local! {
-    static SCRATCH: std::cell::RefCell<Box<Scratch>> = std::cell::RefCell::new(Box::new(Scratch::new()));
+    static SCRATCH: std::cell::RefCell<Box<Scratch>> =
+        std::cell::RefCell::new(Box::new(Scratch::new()));
 }
 
-#[allow(clippy::too_many_arguments)]
+/// How the residuals `u` are stored.
+enum Packing<'a, 't> {
+    /// Bit-packed at width `k` (the whole width).
+    Packed,
+    /// Low `k` bits packed, high bits rANS-coded.
+    Split(rans::Decoder<'a, 't>),
+    /// rANS-coded tokens of shape `(d, mb)` plus extra bits; `u = unzigzag(v)`.
+    Tokens(rans::Decoder<'a, 't>, u32, u32, BitReader<'a>),
+}
+
 fn decode_residuals<F: FnMut(&[u64])>(
     r: &mut Reader,
-    split: bool,
+    scheme: u8,
     n: usize,
-    transform: u8,
-    params: [u64; 2],
-    base: u64,
-    g: u64,
-    w: u32,
-    m: usize,
-    table: &mut [u32; rans::TABLE],
-    buf: &mut [u64; CHUNK],
-    hbuf: &mut [u8; CHUNK],
+    h: &ForHeader,
+    scratch: &mut Scratch,
     sink: &mut F,
 ) -> Result<(), DecodeError> {
-    let mut rans = None;
-    let (k, packed) = if split {
-        let k_at = r.position();
-        let k = u32::from(r.u8()?);
-        if k >= w || w - k > 8 {
-            return Err(err(k_at, "bad split of the bit width"));
+    let Scratch { table, buf, hbuf } = scratch;
+    let m = h.m;
+    let at = r.position();
+    let (k, packed, mut packing) = if scheme == TOKENS {
+        let d = u32::from(r.u8()?);
+        let mb = u32::from(r.u8()?);
+        if !TOKEN_SHAPES.contains(&(d, mb)) {
+            return Err(err(at, "unknown token shape"));
         }
-        rans = Some((r.position(), rans::Decoder::new(r, table)?));
-        (k, r.take(packed_len(m, k))?)
+        let dec = rans::Decoder::new(r, table)?;
+        let extra = r.bytes()?;
+        (
+            0,
+            &[][..],
+            Packing::Tokens(dec, d, mb, BitReader::new(extra)),
+        )
     } else {
-        (w, r.take(packed_len(m, w))?)
+        let w = u32::from(r.u8()?);
+        if w > 64 {
+            return Err(err(at, "bit width above 64"));
+        }
+        if scheme == SPLIT {
+            let k_at = r.position();
+            let k = u32::from(r.u8()?);
+            if k >= w || w - k > 8 {
+                return Err(err(k_at, "bad split of the bit width"));
+            }
+            let dec = rans::Decoder::new(r, table)?;
+            (k, r.take(packed_len(m, k))?, Packing::Split(dec))
+        } else {
+            (w, r.take(packed_len(m, w))?, Packing::Packed)
+        }
     };
     end(r)?;
 
     // Values that precede the residuals.
-    let (mut acc, mut acc_d) = (params[0], params[1]);
-    match transform {
+    let (base, g, d) = (h.base, h.g, h.params[0]);
+    let (mut acc, mut acc_d) = (h.params[0], h.params[1]);
+    match h.transform {
         T_DELTA if n >= 1 => sink(&[acc]),
         T_DOD if n >= 1 => {
             let first = [acc, acc.wrapping_add(acc_d)];
@@ -535,19 +671,34 @@ fn decode_residuals<F: FnMut(&[u64])>(
     while done < m {
         let len = (m - done).min(CHUNK);
         let u = &mut buf[..len];
-        // `done` is a multiple of CHUNK, so `done · bits` is a whole number of bytes.
-        let off = done / 8 * k as usize;
-        unpack(packed.get(off..).unwrap_or(&[]), k, u);
-        if let Some((_, dec)) = rans.as_mut() {
-            let hi = &mut hbuf[..len];
-            dec.decode(hi);
-            for (v, &h) in u.iter_mut().zip(hi.iter()) {
-                *v |= u64::from(h) << k;
+        match &mut packing {
+            Packing::Packed | Packing::Split(_) => {
+                // `done` is a multiple of CHUNK, so `done · k` bits is a whole number of bytes.
+                let off = done / 8 * k as usize;
+                unpack(packed.get(off..).unwrap_or(&[]), k, u);
+            }
+            Packing::Tokens(..) => {}
+        }
+        match &mut packing {
+            Packing::Packed => {}
+            Packing::Split(dec) => {
+                let hi = &mut hbuf[..len];
+                dec.decode(hi);
+                for (v, &h) in u.iter_mut().zip(hi.iter()) {
+                    *v |= u64::from(h) << k;
+                }
+            }
+            Packing::Tokens(dec, td, tm, extra) => {
+                let hi = &mut hbuf[..len];
+                dec.decode(hi);
+                for (v, &t) in u.iter_mut().zip(hi.iter()) {
+                    *v = unzigzag(untoken(t, *td, *tm, extra)?) as u64;
+                }
             }
         }
         // r = base + g·u, then the inverse transform, in place (wrapping u64 arithmetic is
         // two's-complement i64 arithmetic).
-        match (transform, g) {
+        match (h.transform, g) {
             (T_RAW, 1) => u.iter_mut().for_each(|v| *v = v.wrapping_add(base)),
             (T_RAW, _) => u
                 .iter_mut()
@@ -566,7 +717,6 @@ fn decode_residuals<F: FnMut(&[u64])>(
                 }
             }
             _ => {
-                let d = params[0];
                 let mut t = (done as u64).wrapping_mul(d).wrapping_add(base);
                 if g == 1 {
                     for v in u.iter_mut() {
@@ -584,8 +734,48 @@ fn decode_residuals<F: FnMut(&[u64])>(
         sink(u);
         done += len;
     }
-    if let Some((at, dec)) = rans {
-        dec.finish(at)?;
+    match packing {
+        Packing::Packed => Ok(()),
+        Packing::Split(dec) => dec.finish(at),
+        Packing::Tokens(dec, _, _, extra) => {
+            dec.finish(at)?;
+            extra.finish(at)
+        }
     }
-    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// Tokens: a value `v` below `2^d` is its own token; a larger one is coded by its bit length
+// and the `mb` bits below its top bit, the rest going raw to the extra-bit stream.
+
+/// The token shapes `(d, mb)` an encoder may use (each has at most 256 tokens).
+pub(crate) const TOKEN_SHAPES: [(u32, u32); 5] = [(3, 2), (4, 2), (5, 1), (6, 1), (7, 1)];
+
+/// `(token, extra bit count, extra bits)` of `v`.
+#[inline]
+fn token(v: u64, d: u32, mb: u32) -> (u8, u32, u64) {
+    if v < 1 << d {
+        return (v as u8, 0, 0);
+    }
+    let nb = 64 - v.leading_zeros();
+    let extra = nb - 1 - mb;
+    let top = (v >> extra) & ((1 << mb) - 1);
+    let t = (1 << d) + ((nb - d - 1) << mb) + top as u32;
+    (t as u8, extra, v & ((1u64 << extra) - 1))
+}
+
+#[inline]
+fn untoken(t: u8, d: u32, mb: u32, extra: &mut BitReader) -> Result<u64, DecodeError> {
+    let t = u32::from(t);
+    if t < 1 << d {
+        return Ok(u64::from(t));
+    }
+    let i = t - (1 << d);
+    let nb = d + 1 + (i >> mb);
+    if nb > 64 {
+        return Err(err(0, "token beyond 64 bits"));
+    }
+    let top = u64::from((1 << mb) | (i & ((1 << mb) - 1)));
+    let e = nb - 1 - mb;
+    Ok((top << e) | extra.get(e)?)
 }

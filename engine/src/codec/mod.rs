@@ -99,7 +99,9 @@ fn guarded<T>(
 
 fn decode_i64s(buf: &[u8], n: usize, out: &mut Vec<i64>) -> Result<(), DecodeError> {
     guarded(n, out, |out| {
-        int::decode(buf, n, &mut |v: &[u64]| out.extend(v.iter().map(|&x| x as i64)))
+        int::decode(buf, n, &mut |v: &[u64]| {
+            out.extend(v.iter().map(|&x| x as i64))
+        })
     })
 }
 

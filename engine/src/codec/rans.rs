@@ -158,7 +158,13 @@ fn c_log_c(c: u32) -> f64 {
     static TABLE: OnceLock<Vec<f32>> = OnceLock::new();
     let t = TABLE.get_or_init(|| {
         (0..=4096u32)
-            .map(|c| if c == 0 { 0.0 } else { c as f32 * (c as f32).log2() })
+            .map(|c| {
+                if c == 0 {
+                    0.0
+                } else {
+                    c as f32 * (c as f32).log2()
+                }
+            })
             .collect()
     });
     match t.get(c as usize) {
@@ -192,7 +198,7 @@ pub(crate) const TABLE: usize = 1 << MAX_L;
 
 pub(crate) struct Decoder<'a, 't> {
     l: u32,
-    /// Per slot: symbol (bits 0..8), `slot − cum` (bits 8..20), `freq − 1` (bits 20..32).
+    /// Per slot: symbol (bits 0..8), `slot − cum` (bits 8..20), `freq` (bits 20..32).
     table: &'t [u32; TABLE],
     st: [u32; STATES],
     words: &'a [u8],
@@ -225,8 +231,11 @@ impl<'a, 't> Decoder<'a, 't> {
             if f > m - cum {
                 return Err(err(at, "rANS frequencies exceed the total"));
             }
-            let entry = sym as u32 | (f.wrapping_sub(1) << 20);
-            for (b, t) in table[cum as usize..(cum + f) as usize].iter_mut().enumerate() {
+            let entry = sym as u32 | (f << 20);
+            for (b, t) in table[cum as usize..(cum + f) as usize]
+                .iter_mut()
+                .enumerate()
+            {
                 *t = entry | ((b as u32) << 8);
             }
             cum += f;
@@ -257,7 +266,17 @@ impl<'a, 't> Decoder<'a, 't> {
 
     /// Decodes `out.len()` more symbols.
     pub(crate) fn decode(&mut self, out: &mut [u8]) {
-        let l = self.l;
+        match self.l {
+            8 => self.decode_l::<8>(out),
+            9 => self.decode_l::<9>(out),
+            10 => self.decode_l::<10>(out),
+            _ => self.decode_l::<11>(out),
+        }
+    }
+
+    /// [`Decoder::decode`] at precision `L` (constant shifts in the hot loop).
+    fn decode_l<const L: u32>(&mut self, out: &mut [u8]) {
+        let l = L;
         let mask = (1u32 << l) - 1;
         let table = self.table;
         let words = self.words;
@@ -266,7 +285,7 @@ impl<'a, 't> Decoder<'a, 't> {
         // One symbol with a bounds-checked refill: for the unaligned start and the end.
         let slow = |x: &mut u32, pos: &mut usize| -> u8 {
             let e = table[(*x & mask) as usize & (TABLE - 1)];
-            *x = ((e >> 20) + 1)
+            *x = (e >> 20)
                 .wrapping_mul(*x >> l)
                 .wrapping_add((e >> 8) & 0xfff);
             if *x < RANS_L {
@@ -296,7 +315,7 @@ impl<'a, 't> Decoder<'a, 't> {
                     let mut sh = 0u32;
                     for (x, g) in st.iter_mut().zip(group.iter_mut()) {
                         let e = table[(*x & mask) as usize & (TABLE - 1)];
-                        *x = ((e >> 20) + 1)
+                        *x = (e >> 20)
                             .wrapping_mul(*x >> l)
                             .wrapping_add((e >> 8) & 0xfff);
                         let need = *x < RANS_L;

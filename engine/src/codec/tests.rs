@@ -201,7 +201,7 @@ proptest! {
     fn arbitrary_bytes_never_panic(bytes in vec(any::<u8>(), 0..300), n in 0usize..1100) {
         decode_all(&bytes, n);
         // The same bytes behind each scheme byte.
-        for scheme in [0x01u8, 0x02, 0x03, 0x04, 0x05, 0x10, 0x11, 0x12, 0x13, 0x20, 0x21, 0x22, 0x30,
+        for scheme in [0x01u8, 0x02, 0x03, 0x04, 0x05, 0x06, 0x10, 0x11, 0x12, 0x13, 0x20, 0x21, 0x22, 0x30,
             0x31, 0x82, 0x92, 0xa0, 0xb0] {
             let mut b = vec![scheme];
             b.extend_from_slice(&bytes);
@@ -225,10 +225,14 @@ fn adversarial_integers() {
         vec![],
         vec![i64::MIN],
         vec![5; n],
-        (0..n).map(|i| if i % 2 == 0 { i64::MIN } else { i64::MAX }).collect(),
+        (0..n)
+            .map(|i| if i % 2 == 0 { i64::MIN } else { i64::MAX })
+            .collect(),
         (0..n as i64).map(|i| i * 1_000_000_007).collect(),
         (0..n as i64).map(|i| i64::MAX - i).collect(),
-        (0..n as i64).map(|i| i.wrapping_mul(i64::MAX / 3)).collect(),
+        (0..n as i64)
+            .map(|i| i.wrapping_mul(i64::MAX / 3))
+            .collect(),
         (0..n as i64).map(|i| (i * i) / 7).collect(),
         (0..n).map(|i| if i < 500 { 0 } else { i64::MAX }).collect(),
         vec![i64::MAX, i64::MIN, i64::MAX],
@@ -257,7 +261,9 @@ fn adversarial_floats() {
     rt_f64(&[f64::NAN]);
     // Decimal with a single non-decimal exception in the middle, at the start and the end.
     for at in [0, 500, n - 1] {
-        let mut v: Vec<f64> = (0..n).map(|i| (200 + (i % 17) as i64) as f64 / 10.0).collect();
+        let mut v: Vec<f64> = (0..n)
+            .map(|i| (200 + (i % 17) as i64) as f64 / 10.0)
+            .collect();
         v[at] = std::f64::consts::PI;
         let buf = rt_f64(&v);
         assert_eq!(buf[0], float::DECIMAL);
@@ -368,7 +374,10 @@ fn integer_counters_use_few_bits() {
 fn decode_refuses_huge_counts() {
     let buf = rt_i64(&[1, 1, 1]);
     assert!(decode_integers(&buf, usize::MAX, &mut Vec::new()).is_err());
-    assert!(decode_floats(&[float::CONST_BITS, 0, 0, 0, 0, 0, 0, 0, 0], MAX_VALUES + 1,
-        &mut Vec::new())
+    assert!(decode_floats(
+        &[float::CONST_BITS, 0, 0, 0, 0, 0, 0, 0, 0],
+        MAX_VALUES + 1,
+        &mut Vec::new()
+    )
     .is_err());
 }

@@ -125,10 +125,17 @@ pub fn decode_index(
     let mut r = Reader::new(bytes);
     let extent = |r: &mut Reader<'_>| -> Result<Extent, DecodeError> {
         let at = r.position();
-        let e = Extent { offset: r.uvarint()?, len: r.uvarint()?, crc: r.u32_le()? };
+        let e = Extent {
+            offset: r.uvarint()?,
+            len: r.uvarint()?,
+            crc: r.u32_le()?,
+        };
         let end = e.offset.checked_add(e.len);
         if e.offset < chunk_area.start || end.is_none_or(|end| end > chunk_area.end) {
-            return Err(DecodeError { offset: at, reason: "extent outside the chunk area" });
+            return Err(DecodeError {
+                offset: at,
+                reason: "extent outside the chunk area",
+            });
         }
         Ok(e)
     };
@@ -144,10 +151,15 @@ pub fn decode_index(
             let min_time = r.ivarint()?;
             let max_time = min_time.wrapping_add(r.uvarint()? as i64);
             if max_time < min_time {
-                return Err(DecodeError { offset: at, reason: "block time range inverted" });
+                return Err(DecodeError {
+                    offset: at,
+                    reason: "block time range inverted",
+                });
             }
-            let rows = u32::try_from(r.uvarint()?)
-                .map_err(|_| DecodeError { offset: at, reason: "row count overflow" })?;
+            let rows = u32::try_from(r.uvarint()?).map_err(|_| DecodeError {
+                offset: at,
+                reason: "row count overflow",
+            })?;
             let timestamps = extent(&mut r)?;
             let nf = r.count(8)?;
             let mut fields = Vec::with_capacity(nf);
@@ -155,26 +167,52 @@ pub fn decode_index(
                 let at = r.position();
                 let field = u32::try_from(r.uvarint()?)
                     .map(FieldId)
-                    .map_err(|_| DecodeError { offset: at, reason: "field id overflow" })?;
-                let field_type = FieldType::from_code(r.u8()?)
-                    .ok_or(DecodeError { offset: at, reason: "unknown field type" })?;
+                    .map_err(|_| DecodeError {
+                        offset: at,
+                        reason: "field id overflow",
+                    })?;
+                let field_type = FieldType::from_code(r.u8()?).ok_or(DecodeError {
+                    offset: at,
+                    reason: "unknown field type",
+                })?;
                 let bitmap_len = r.uvarint()?;
                 let extent = extent(&mut r)?;
                 if bitmap_len > extent.len {
-                    return Err(DecodeError { offset: at, reason: "bitmap longer than chunk" });
+                    return Err(DecodeError {
+                        offset: at,
+                        reason: "bitmap longer than chunk",
+                    });
                 }
                 let stats = ChunkStats::decode(&mut r, field_type, min_time)?;
                 if stats.count == 0 || stats.count > rows {
-                    return Err(DecodeError { offset: at, reason: "chunk count out of range" });
+                    return Err(DecodeError {
+                        offset: at,
+                        reason: "chunk count out of range",
+                    });
                 }
-                fields.push(FieldChunk { field, field_type, bitmap_len, extent, stats });
+                fields.push(FieldChunk {
+                    field,
+                    field_type,
+                    bitmap_len,
+                    extent,
+                    stats,
+                });
             }
-            blocks.push(BlockMeta { min_time, max_time, rows, timestamps, fields });
+            blocks.push(BlockMeta {
+                min_time,
+                max_time,
+                rows,
+                timestamps,
+                fields,
+            });
         }
         series.push(SeriesMeta { id, key, blocks });
     }
     if !r.is_empty() {
-        return Err(DecodeError { offset: r.position(), reason: "trailing bytes after index" });
+        return Err(DecodeError {
+            offset: r.position(),
+            reason: "trailing bytes after index",
+        });
     }
     Ok(series)
 }

@@ -18,7 +18,7 @@ pub mod writer;
 pub use format::{BlockMeta, FieldChunk, SeriesMeta};
 pub use reader::Segment;
 pub use stats::{ChunkStats, NumericStats};
-pub use writer::{write_segment, SegmentSummary, SeriesData};
+pub use writer::{write_segment, SegmentSummary, SegmentWriter, SeriesData};
 
 #[cfg(test)]
 mod tests;

@@ -12,7 +12,8 @@ use crate::batch::{FieldId, SeriesId};
 use crate::codec;
 use crate::encoding::DecodeError;
 use crate::error::{Error, IoContext, Result};
-use crate::memtable::Values;
+use crate::memtable::{Column, Values};
+use crate::model::FieldType;
 
 use super::format::{self, BlockMeta, Extent, FieldChunk, SeriesMeta};
 
@@ -25,7 +26,9 @@ pub struct Segment {
 
 impl std::fmt::Debug for Segment {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Segment").field("path", &self.path).finish_non_exhaustive()
+        f.debug_struct("Segment")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
     }
 }
 
@@ -44,7 +47,10 @@ impl Segment {
         };
         let len = map.len() as u64;
         if map.len() < format::HEADER_LEN + format::TRAILER_LEN {
-            return Err(corrupt(0, format!("file of {len} bytes is too short for a segment")));
+            return Err(corrupt(
+                0,
+                format!("file of {len} bytes is too short for a segment"),
+            ));
         }
         if map[..8] != format::MAGIC {
             return Err(corrupt(0, "bad magic number".into()));
@@ -62,7 +68,10 @@ impl Segment {
         };
         let trailer_at = len - format::TRAILER_LEN as u64;
         if t[24..32] != format::MAGIC {
-            return Err(corrupt(trailer_at, "bad trailer magic (truncated file?)".into()));
+            return Err(corrupt(
+                trailer_at,
+                "bad trailer magic (truncated file?)".into(),
+            ));
         }
         let version = u32_at(t, 20);
         if version != format::VERSION || u32_at(&map, 8) != format::VERSION {
@@ -75,20 +84,35 @@ impl Segment {
         let (index_offset, index_len, index_crc) = (u64_at(t, 0), u64_at(t, 8), u32_at(t, 16));
         let index_end = index_offset.checked_add(index_len);
         if index_offset < format::HEADER_LEN as u64 || index_end != Some(trailer_at) {
-            return Err(corrupt(trailer_at, "index bounds do not fit the file".into()));
+            return Err(corrupt(
+                trailer_at,
+                "index bounds do not fit the file".into(),
+            ));
         }
         let index = &map[index_offset as usize..trailer_at as usize];
         let actual = crc32fast::hash(index);
         if actual != index_crc {
             return Err(corrupt(
                 index_offset,
-                format!("index checksum mismatch: stored {index_crc:#010x}, computed {actual:#010x}"),
+                format!(
+                    "index checksum mismatch: stored {index_crc:#010x}, computed {actual:#010x}"
+                ),
             ));
         }
-        let series = format::decode_index(index, format::HEADER_LEN as u64..index_offset)
-            .map_err(|e| corrupt(index_offset + e.offset as u64, format!("bad index: {}", e.reason)))?;
+        let series =
+            format::decode_index(index, format::HEADER_LEN as u64..index_offset).map_err(|e| {
+                corrupt(
+                    index_offset + e.offset as u64,
+                    format!("bad index: {}", e.reason),
+                )
+            })?;
         let by_id = series.iter().enumerate().map(|(i, s)| (s.id, i)).collect();
-        Ok(Segment { path: path.to_path_buf(), map, series, by_id })
+        Ok(Segment {
+            path: path.to_path_buf(),
+            map,
+            series,
+            by_id,
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -108,6 +132,44 @@ impl Segment {
         self.by_id.get(&id).map(|&i| &self.series[i])
     }
 
+    /// The points of each of `fields` in series `meta` with `min <= time <= max`, one run per
+    /// field (empty where the field has none). Blocks outside the range are not read, and each
+    /// block's timestamps are decoded once.
+    pub fn read_columns(
+        &self,
+        meta: &SeriesMeta,
+        fields: &[(FieldId, FieldType)],
+        min: i64,
+        max: i64,
+    ) -> Result<Vec<Column>> {
+        let mut out: Vec<(Vec<i64>, Values)> = fields
+            .iter()
+            .map(|(_, t)| (Vec::new(), Values::new(*t)))
+            .collect();
+        let mut block_times = Vec::new();
+        for block in meta
+            .blocks
+            .iter()
+            .filter(|b| b.max_time >= min && b.min_time <= max)
+        {
+            if !fields.iter().any(|(f, _)| block.field(*f).is_some()) {
+                continue;
+            }
+            self.read_times(block, &mut block_times)?;
+            for ((fid, _), (times, values)) in fields.iter().zip(out.iter_mut()) {
+                let start = times.len();
+                self.read_field(block, &block_times, *fid, times, values)?;
+                if block.min_time < min || block.max_time > max {
+                    trim(times, values, start, min, max);
+                }
+            }
+        }
+        Ok(out
+            .into_iter()
+            .map(|(t, v)| Column::from_sorted(t, v))
+            .collect())
+    }
+
     /// The bytes of an extent, after checking their CRC.
     fn chunk(&self, e: &Extent) -> Result<&[u8]> {
         // In bounds: `decode_index` checked every extent against the chunk area.
@@ -117,7 +179,10 @@ impl Segment {
             return Err(Error::Corrupt {
                 path: self.path.clone(),
                 offset: e.offset,
-                reason: format!("chunk checksum mismatch: stored {:#010x}, computed {actual:#010x}", e.crc),
+                reason: format!(
+                    "chunk checksum mismatch: stored {:#010x}, computed {actual:#010x}",
+                    e.crc
+                ),
             });
         }
         Ok(bytes)
@@ -149,7 +214,9 @@ impl Segment {
         times: &mut Vec<i64>,
         values: &mut Values,
     ) -> Result<()> {
-        let Some(chunk) = block.field(field) else { return Ok(()) };
+        let Some(chunk) = block.field(field) else {
+            return Ok(());
+        };
         self.read_chunk(block, chunk, block_times, times, values)
     }
 
@@ -167,27 +234,59 @@ impl Segment {
         let err = |d| self.decode_err(&chunk.extent, d);
         if bitmap.is_empty() {
             if count != block_times.len() {
-                return Err(self.decode_err(&chunk.extent, DecodeError { offset: 0, reason: "count differs from rows" }));
+                return Err(self.decode_err(
+                    &chunk.extent,
+                    DecodeError {
+                        offset: 0,
+                        reason: "count differs from rows",
+                    },
+                ));
             }
             times.extend_from_slice(block_times);
         } else {
             let mut present = Vec::with_capacity(block.rows as usize);
             codec::decode_bools(bitmap, block.rows as usize, &mut present).map_err(err)?;
             let before = times.len();
-            times.extend(block_times.iter().zip(&present).filter(|(_, p)| **p).map(|(t, _)| *t));
+            times.extend(
+                block_times
+                    .iter()
+                    .zip(&present)
+                    .filter(|(_, p)| **p)
+                    .map(|(t, _)| *t),
+            );
             if times.len() - before != count {
-                return Err(self.decode_err(&chunk.extent, DecodeError { offset: 0, reason: "bitmap disagrees with count" }));
+                return Err(self.decode_err(
+                    &chunk.extent,
+                    DecodeError {
+                        offset: 0,
+                        reason: "bitmap disagrees with count",
+                    },
+                ));
             }
         }
         let payload_err = |d: DecodeError| {
-            self.decode_err(&chunk.extent, DecodeError { offset: d.offset + bitmap.len(), reason: d.reason })
+            self.decode_err(
+                &chunk.extent,
+                DecodeError {
+                    offset: d.offset + bitmap.len(),
+                    reason: d.reason,
+                },
+            )
         };
         let type_ok = values.field_type() == chunk.field_type;
         match values {
-            Values::Float(v) if type_ok => codec::decode_floats(payload, count, v).map_err(payload_err),
-            Values::Integer(v) if type_ok => codec::decode_integers(payload, count, v).map_err(payload_err),
-            Values::Unsigned(v) if type_ok => codec::decode_unsigned(payload, count, v).map_err(payload_err),
-            Values::Boolean(v) if type_ok => codec::decode_bools(payload, count, v).map_err(payload_err),
+            Values::Float(v) if type_ok => {
+                codec::decode_floats(payload, count, v).map_err(payload_err)
+            }
+            Values::Integer(v) if type_ok => {
+                codec::decode_integers(payload, count, v).map_err(payload_err)
+            }
+            Values::Unsigned(v) if type_ok => {
+                codec::decode_unsigned(payload, count, v).map_err(payload_err)
+            }
+            Values::Boolean(v) if type_ok => {
+                codec::decode_bools(payload, count, v).map_err(payload_err)
+            }
             Values::String(v) if type_ok => {
                 let mut s = Vec::with_capacity(count);
                 codec::decode_strings(payload, count, &mut s).map_err(payload_err)?;
@@ -197,8 +296,29 @@ impl Segment {
             _ => Err(Error::Corrupt {
                 path: self.path.clone(),
                 offset: chunk.extent.offset,
-                reason: format!("field {} stored as {}, schema says {}", chunk.field.0, chunk.field_type, values.field_type()),
+                reason: format!(
+                    "field {} stored as {}, schema says {}",
+                    chunk.field.0,
+                    chunk.field_type,
+                    values.field_type()
+                ),
             }),
         }
     }
+}
+
+/// Drops the points appended since `start` that fall outside `min..=max`.
+fn trim(times: &mut Vec<i64>, values: &mut Values, start: usize, min: i64, max: i64) {
+    let tail = &times[start..];
+    let lo = start + tail.partition_point(|&t| t < min);
+    let hi = start + tail.partition_point(|&t| t <= max);
+    if lo == start && hi == times.len() {
+        return;
+    }
+    let mut kept = Values::new(values.field_type());
+    kept.extend_from(values, 0..start);
+    kept.extend_from(values, lo..hi.max(lo));
+    *values = kept;
+    times.drain(hi.max(lo)..);
+    times.drain(start..lo);
 }

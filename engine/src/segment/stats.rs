@@ -93,8 +93,10 @@ impl ChunkStats {
 
     pub fn decode(r: &mut Reader<'_>, t: FieldType, base_time: i64) -> Result<Self, DecodeError> {
         let at = r.position();
-        let count = u32::try_from(r.uvarint()?)
-            .map_err(|_| DecodeError { offset: at, reason: "chunk count overflow" })?;
+        let count = u32::try_from(r.uvarint()?).map_err(|_| DecodeError {
+            offset: at,
+            reason: "chunk count overflow",
+        })?;
         let first_time = base_time.wrapping_add(r.uvarint()? as i64);
         let last_time = base_time.wrapping_add(r.uvarint()? as i64);
         let first = get_value(r, t)?;
@@ -117,7 +119,14 @@ impl ChunkStats {
             }),
             FieldType::String | FieldType::Boolean => None,
         };
-        Ok(ChunkStats { count, first_time, last_time, first, last, numeric })
+        Ok(ChunkStats {
+            count,
+            first_time,
+            last_time,
+            first,
+            last,
+            numeric,
+        })
     }
 }
 

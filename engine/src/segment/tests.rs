@@ -15,14 +15,21 @@ fn column(t: FieldType, points: &BTreeMap<i64, u64>) -> Column {
         FieldType::Float => Values::Float(raw.iter().map(|&b| f64::from_bits(b)).collect()),
         FieldType::Integer => Values::Integer(raw.iter().map(|&b| b as i64).collect()),
         FieldType::Unsigned => Values::Unsigned(raw),
-        FieldType::String => Values::String(raw.iter().map(|b| format!("s{}", b % 7).into()).collect()),
+        FieldType::String => {
+            Values::String(raw.iter().map(|b| format!("s{}", b % 7).into()).collect())
+        }
         FieldType::Boolean => Values::Boolean(raw.iter().map(|b| b % 3 == 0).collect()),
     };
     Column::from_sorted(times, values)
 }
 
-const TYPES: [FieldType; 5] =
-    [FieldType::Float, FieldType::Integer, FieldType::Unsigned, FieldType::String, FieldType::Boolean];
+const TYPES: [FieldType; 5] = [
+    FieldType::Float,
+    FieldType::Integer,
+    FieldType::Unsigned,
+    FieldType::String,
+    FieldType::Boolean,
+];
 
 fn series_strategy() -> impl Strategy<Value = Vec<SeriesData>> {
     let field = proptest::collection::btree_map(-50i64..3000, any::<u64>(), 1..300);
@@ -37,7 +44,11 @@ fn series_strategy() -> impl Strategy<Value = Vec<SeriesData>> {
                     .filter(|(t, _)| seen.insert(*t))
                     .map(|(t, pts)| (FieldId(t as u32), column(TYPES[t], &pts)))
                     .collect();
-                SeriesData { id: SeriesId(i as u64 * 3), key: format!("m,s={i}"), fields }
+                SeriesData {
+                    id: SeriesId(i as u64 * 3),
+                    key: format!("m,s={i}"),
+                    fields,
+                }
             })
             .collect()
     })
@@ -49,7 +60,8 @@ fn read_back(seg: &Segment, meta: &SeriesMeta, field: FieldId, t: FieldType) -> 
     let mut block_times = Vec::new();
     for b in &meta.blocks {
         seg.read_times(b, &mut block_times).unwrap();
-        seg.read_field(b, &block_times, field, &mut times, &mut values).unwrap();
+        seg.read_field(b, &block_times, field, &mut times, &mut values)
+            .unwrap();
     }
     Column::from_sorted(times, values)
 }
@@ -90,8 +102,9 @@ proptest! {
 fn sample() -> Vec<SeriesData> {
     (0..3)
         .map(|i| {
-            let pts: BTreeMap<i64, u64> =
-                (0..500).map(|t| (t * 10, (21.4f64 + t as f64 / 10.0).to_bits())).collect();
+            let pts: BTreeMap<i64, u64> = (0..500)
+                .map(|t| (t * 10, (21.4f64 + t as f64 / 10.0).to_bits()))
+                .collect();
             SeriesData {
                 id: SeriesId(i),
                 key: format!("air,station=s{i}"),
@@ -140,7 +153,11 @@ fn a_flipped_data_byte_is_named_and_other_series_stay_readable() {
     let mut out_t = Vec::new();
     let mut out_v = Values::new(FieldType::Float);
     match seg.read_field(b, &times, FieldId(0), &mut out_t, &mut out_v) {
-        Err(Error::Corrupt { path: p, offset, reason }) => {
+        Err(Error::Corrupt {
+            path: p,
+            offset,
+            reason,
+        }) => {
             assert_eq!(p, path);
             assert_eq!(offset, victim.offset);
             assert!(reason.contains("checksum"), "{reason}");
@@ -167,7 +184,10 @@ fn a_damaged_index_or_a_truncated_file_is_refused_with_its_name() {
         bad[i] ^= 0x01;
         std::fs::write(&path, &bad).unwrap();
         assert!(
-            matches!(Segment::open(&path), Err(Error::Corrupt { .. } | Error::UnsupportedVersion { .. })),
+            matches!(
+                Segment::open(&path),
+                Err(Error::Corrupt { .. } | Error::UnsupportedVersion { .. })
+            ),
             "flip at {i} accepted"
         );
     }

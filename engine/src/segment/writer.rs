@@ -6,7 +6,7 @@
 
 use std::fs::{self, File};
 use std::io::{BufWriter, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::batch::{FieldId, SeriesId};
 use crate::codec;
@@ -33,36 +33,106 @@ pub struct SegmentSummary {
     pub max_time: i64,
 }
 
-/// Writes `series` (sorted by key, none empty) to `path` through a temporary file, fsyncs it
-/// and renames it into place; the caller fsyncs the directory (with its manifest update).
-pub fn write_segment(path: &Path, series: &[SeriesData], block_rows: usize) -> Result<SegmentSummary> {
-    let tmp = path.with_extension("tmp");
-    let file = File::create(&tmp).at(&tmp)?;
-    let mut w = ChunkWriter { out: BufWriter::with_capacity(1 << 20, file), pos: 0 };
-    w.put(&format::header()).at(&tmp)?;
-    let mut metas = Vec::with_capacity(series.len());
-    let mut summary = SegmentSummary { bytes: 0, values: 0, min_time: i64::MAX, max_time: i64::MIN };
-    let mut scratch = Scratch::default();
+/// Writes `series` (sorted by key) to `path`; see [`SegmentWriter`].
+pub fn write_segment(
+    path: &Path,
+    series: &[SeriesData],
+    block_rows: usize,
+) -> Result<SegmentSummary> {
+    let mut w = SegmentWriter::create(path, block_rows)?;
     for s in series {
-        let blocks = write_series(&mut w, s, block_rows.max(1), &mut scratch).at(&tmp)?;
-        for b in &blocks {
-            summary.min_time = summary.min_time.min(b.min_time);
-            summary.max_time = summary.max_time.max(b.max_time);
-            summary.values += b.fields.iter().map(|f| u64::from(f.stats.count)).sum::<u64>();
-        }
-        metas.push(SeriesMeta { id: s.id, key: s.key.clone(), blocks });
+        w.add(s)?;
     }
-    let mut index = Vec::new();
-    format::encode_index(&metas, &mut index);
-    let index_offset = w.pos;
-    w.put(&index).at(&tmp)?;
-    w.put(&format::trailer(index_offset, index.len() as u64, crc32fast::hash(&index))).at(&tmp)?;
-    summary.bytes = w.pos;
-    let file = w.out.into_inner().map_err(|e| e.into_error()).at(&tmp)?;
-    file.sync_all().at(&tmp)?;
-    drop(file);
-    fs::rename(&tmp, path).at(path)?;
-    Ok(summary)
+    w.finish()
+}
+
+/// Streams series into a new segment: memory holds one series' blocks at a time plus the index.
+/// The file is written under a temporary name, fsynced, and renamed into place by
+/// [`SegmentWriter::finish`]; the caller fsyncs the directory (with its manifest update).
+pub struct SegmentWriter {
+    path: PathBuf,
+    tmp: PathBuf,
+    w: ChunkWriter,
+    block_rows: usize,
+    metas: Vec<SeriesMeta>,
+    summary: SegmentSummary,
+    scratch: Scratch,
+}
+
+impl SegmentWriter {
+    pub fn create(path: &Path, block_rows: usize) -> Result<SegmentWriter> {
+        let tmp = path.with_extension("tmp");
+        let file = File::create(&tmp).at(&tmp)?;
+        let mut w = ChunkWriter {
+            out: BufWriter::with_capacity(1 << 20, file),
+            pos: 0,
+        };
+        w.put(&format::header()).at(&tmp)?;
+        Ok(SegmentWriter {
+            path: path.to_path_buf(),
+            tmp,
+            w,
+            block_rows: block_rows.max(1),
+            metas: Vec::new(),
+            summary: SegmentSummary {
+                bytes: 0,
+                values: 0,
+                min_time: i64::MAX,
+                max_time: i64::MIN,
+            },
+            scratch: Scratch::default(),
+        })
+    }
+
+    /// Adds a series; series must come in ascending key order. A series without points is
+    /// skipped.
+    pub fn add(&mut self, s: &SeriesData) -> Result<()> {
+        debug_assert!(
+            self.metas.last().is_none_or(|m| m.key < s.key),
+            "series out of key order"
+        );
+        let blocks =
+            write_series(&mut self.w, s, self.block_rows, &mut self.scratch).at(&self.tmp)?;
+        if blocks.is_empty() {
+            return Ok(());
+        }
+        for b in &blocks {
+            self.summary.min_time = self.summary.min_time.min(b.min_time);
+            self.summary.max_time = self.summary.max_time.max(b.max_time);
+            self.summary.values += b
+                .fields
+                .iter()
+                .map(|f| u64::from(f.stats.count))
+                .sum::<u64>();
+        }
+        self.metas.push(SeriesMeta {
+            id: s.id,
+            key: s.key.clone(),
+            blocks,
+        });
+        Ok(())
+    }
+
+    pub fn finish(mut self) -> Result<SegmentSummary> {
+        let tmp = &self.tmp;
+        let mut index = Vec::new();
+        format::encode_index(&self.metas, &mut index);
+        let index_offset = self.w.pos;
+        self.w.put(&index).at(tmp)?;
+        let trailer = format::trailer(index_offset, index.len() as u64, crc32fast::hash(&index));
+        self.w.put(&trailer).at(tmp)?;
+        self.summary.bytes = self.w.pos;
+        let file = self
+            .w
+            .out
+            .into_inner()
+            .map_err(|e| e.into_error())
+            .at(tmp)?;
+        file.sync_all().at(tmp)?;
+        drop(file);
+        fs::rename(tmp, &self.path).at(&self.path)?;
+        Ok(self.summary)
+    }
 }
 
 struct ChunkWriter {
@@ -78,7 +148,11 @@ impl ChunkWriter {
     }
 
     fn chunk(&mut self, bytes: &[u8]) -> std::io::Result<Extent> {
-        let e = Extent { offset: self.pos, len: bytes.len() as u64, crc: crc32fast::hash(bytes) };
+        let e = Extent {
+            offset: self.pos,
+            len: bytes.len() as u64,
+            crc: crc32fast::hash(bytes),
+        };
         self.put(bytes)?;
         Ok(e)
     }
@@ -106,7 +180,8 @@ fn write_series(
     rows.sort_unstable();
     rows.dedup();
 
-    let mut fields: Vec<&(FieldId, Column)> = s.fields.iter().filter(|(_, c)| !c.is_empty()).collect();
+    let mut fields: Vec<&(FieldId, Column)> =
+        s.fields.iter().filter(|(_, c)| !c.is_empty()).collect();
     fields.sort_by_key(|(id, _)| *id);
     let mut cursors = vec![0usize; fields.len()];
     let mut blocks = Vec::with_capacity(rows.len().div_ceil(block_rows));

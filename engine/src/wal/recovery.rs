@@ -38,6 +38,20 @@ pub struct Truncation {
     pub reason: String,
 }
 
+/// Deletes the segments numbered below `seq` (their records are in segment files now).
+pub fn remove_before(dir: &Path, seq: u64) -> Result<()> {
+    let mut removed = false;
+    for old in list_segments(dir)?.into_iter().filter(|&s| s < seq) {
+        let path = segment::path(dir, old);
+        fs::remove_file(&path).at(&path)?;
+        removed = true;
+    }
+    if removed {
+        crate::wal::writer::sync_dir(dir)?;
+    }
+    Ok(())
+}
+
 /// The sequence numbers of the segments in `dir`, ascending.
 pub fn list_segments(dir: &Path) -> Result<Vec<u64>> {
     let mut seqs = Vec::new();
@@ -55,12 +69,12 @@ pub fn list_segments(dir: &Path) -> Result<Vec<u64>> {
     Ok(seqs)
 }
 
-/// Replays every segment in `dir` through `apply`, truncating bad tails. Returns the report
-/// and the highest segment number seen (0 if none).
+/// Replays every segment in `dir` through `apply` (with the number of the segment holding the
+/// record), truncating bad tails. Returns the highest segment number seen (0 if none).
 pub fn replay(
     dir: &Path,
     report: &mut RecoveryReport,
-    mut apply: impl FnMut(WriteRecord),
+    mut apply: impl FnMut(u64, WriteRecord),
 ) -> Result<u64> {
     let seqs = list_segments(dir)?;
     for &seq in &seqs {
@@ -85,7 +99,7 @@ pub fn replay(
                 Ok(rec) => {
                     frames_kept += 1;
                     report.records += 1;
-                    apply(rec);
+                    apply(seq, rec);
                 }
                 Err(e) => {
                     bad = Some((offset, format!("undecodable record: {e}")));

@@ -193,6 +193,30 @@ impl WalWriter {
         Ok(())
     }
 
+    /// Finishes the current segment (everything appended is written, and fsynced unless the
+    /// mode is `Never`) and starts the next one; returns the new segment's number. The caller
+    /// must keep appends out meanwhile (it holds the write sequencer).
+    pub fn rotate(&self) -> Result<u64> {
+        let seq = lock(&self.state).appended;
+        self.wait(seq)?;
+        let mut seg = lock(&self.segment);
+        let result = (|| -> Result<u64> {
+            if seg.dirty && self.fsync != Fsync::Never {
+                let path = segment::path(&self.dir, seg.seq);
+                seg.file.sync_data().at(&path)?;
+                seg.dirty = false;
+                self.stats.fsyncs.fetch_add(1, Ordering::Relaxed);
+            }
+            *seg = create_segment(&self.dir, seg.seq + 1, self.fsync != Fsync::Never)?;
+            self.stats.segments_created.fetch_add(1, Ordering::Relaxed);
+            Ok(seg.seq)
+        })();
+        if let Err(e) = &result {
+            lock(&self.state).failed = Some(e.to_string());
+        }
+        result
+    }
+
     fn write_out(&self, buf: &[u8], fsync: bool) -> Result<()> {
         let mut seg = lock(&self.segment);
         let path = segment::path(&self.dir, seg.seq);

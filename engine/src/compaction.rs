@@ -1,0 +1,242 @@
+//! Compaction: merging a partition's small segments into one, resolving duplicates (last write
+//! wins) and late points that landed in separate segments.
+//!
+//! [`pick`] decides what to merge and is a pure function of the manifest; [`compact`] does the
+//! I/O. Inputs are always a contiguous run of a partition's segments in recency order, so the
+//! output can take the run's highest order without jumping over a segment in between.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::sync::Arc;
+
+use crate::batch::{FieldId, SeriesId};
+use crate::database::{Database, LiveSegment};
+use crate::error::Result;
+use crate::manifest::SegmentEntry;
+use crate::memtable::Column;
+use crate::merge::merge_runs;
+use crate::model::FieldType;
+use crate::segment::{Segment, SegmentWriter, SeriesData};
+
+/// When a partition's segments are worth merging.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CompactionPolicy {
+    /// Merge a run once it has this many segments.
+    pub min_inputs: usize,
+    /// Segments at least this large are left alone by routine compaction.
+    pub max_input_bytes: u64,
+}
+
+impl Default for CompactionPolicy {
+    fn default() -> Self {
+        CompactionPolicy {
+            min_inputs: 4,
+            max_input_bytes: 256 << 20,
+        }
+    }
+}
+
+/// The runs of segment ids to merge, one run per partition at most. With `full`, every
+/// partition with two or more segments is merged whole; otherwise, in each partition, the
+/// longest contiguous run (by order) of segments smaller than `max_input_bytes`, if it has at
+/// least `min_inputs` segments.
+pub fn pick(segments: &[SegmentEntry], policy: &CompactionPolicy, full: bool) -> Vec<Vec<u64>> {
+    let mut by_partition: BTreeMap<i64, Vec<&SegmentEntry>> = BTreeMap::new();
+    for s in segments {
+        by_partition.entry(s.partition).or_default().push(s);
+    }
+    let mut runs = Vec::new();
+    for (_, mut segs) in by_partition {
+        segs.sort_by_key(|s| s.order);
+        if full {
+            if segs.len() >= 2 {
+                runs.push(segs.iter().map(|s| s.id).collect());
+            }
+            continue;
+        }
+        let mut best: &[&SegmentEntry] = &[];
+        let mut start = 0;
+        for i in 0..=segs.len() {
+            let small = segs
+                .get(i)
+                .is_some_and(|s| s.bytes < policy.max_input_bytes);
+            if !small {
+                if i - start > best.len() {
+                    best = &segs[start..i];
+                }
+                start = i + 1;
+            }
+        }
+        if best.len() >= policy.min_inputs.max(2) {
+            runs.push(best.iter().map(|s| s.id).collect());
+        }
+    }
+    runs
+}
+
+/// Merges the segments `ids` (one partition, a contiguous run) into one.
+pub fn compact(db: &Database, ids: &[u64], block_rows: usize) -> Result<()> {
+    let mut manifest = db.maintenance();
+    let inputs: Vec<Arc<LiveSegment>> = {
+        let st = db.state();
+        st.segments
+            .iter()
+            .filter(|s| ids.contains(&s.entry.id))
+            .cloned()
+            .collect()
+    };
+    if inputs.len() < 2 {
+        return Ok(());
+    }
+    // Every series of any input, by key; inputs are in ascending order (oldest first).
+    let mut series: BTreeMap<&str, SeriesId> = BTreeMap::new();
+    for input in &inputs {
+        for s in input.segment.series() {
+            series.insert(&s.key, s.id);
+        }
+    }
+    let id = manifest.next_segment_id;
+    let path = db.segment_path(id);
+    let mut writer = SegmentWriter::create(&path, block_rows)?;
+    for (key, sid) in series {
+        let mut fields: BTreeMap<FieldId, Vec<Column>> = BTreeMap::new();
+        for input in &inputs {
+            let Some(meta) = input.segment.find(sid) else {
+                continue;
+            };
+            let mut present: Vec<(FieldId, FieldType)> = meta
+                .blocks
+                .iter()
+                .flat_map(|b| b.fields.iter().map(|c| (c.field, c.field_type)))
+                .collect();
+            present.sort_unstable();
+            present.dedup();
+            let cols = input
+                .segment
+                .read_columns(meta, &present, i64::MIN, i64::MAX)?;
+            for ((fid, _), col) in present.into_iter().zip(cols) {
+                fields.entry(fid).or_default().push(col);
+            }
+        }
+        let fields = fields
+            .into_iter()
+            .map(|(fid, runs)| {
+                let t = runs[0].values.field_type();
+                (fid, merge_runs(t, runs))
+            })
+            .collect();
+        writer.add(&SeriesData {
+            id: sid,
+            key: key.to_owned(),
+            fields,
+        })?;
+    }
+    let summary = writer.finish()?;
+
+    let first = &inputs[0].entry;
+    let entry = SegmentEntry {
+        id,
+        order: inputs
+            .iter()
+            .map(|s| s.entry.order)
+            .max()
+            .unwrap_or(first.order),
+        partition: first.partition,
+        level: inputs
+            .iter()
+            .map(|s| s.entry.level)
+            .max()
+            .unwrap_or(0)
+            .saturating_add(1),
+        min_time: summary.min_time,
+        max_time: summary.max_time,
+        bytes: summary.bytes,
+        values: summary.values,
+    };
+    let mut next = manifest.clone();
+    next.next_segment_id += 1;
+    next.segments.retain(|s| !ids.contains(&s.id));
+    next.segments.push(entry.clone());
+    next.store(db.dir())?;
+    *manifest = next;
+    let output = Arc::new(LiveSegment {
+        entry,
+        segment: Segment::open(&path)?,
+    });
+    {
+        let mut st = db.state_mut();
+        st.segments.retain(|s| !ids.contains(&s.entry.id));
+        st.segments.push(output);
+        st.segments.sort_by_key(|s| s.entry.order);
+    }
+    // Readers still holding an input keep its mapping alive; the name can go now.
+    for input in &inputs {
+        let _ = fs::remove_file(input.segment.path());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seg(id: u64, order: u64, partition: i64, bytes: u64) -> SegmentEntry {
+        SegmentEntry {
+            id,
+            order,
+            partition,
+            level: 0,
+            min_time: 0,
+            max_time: 0,
+            bytes,
+            values: 1,
+        }
+    }
+
+    #[test]
+    fn routine_compaction_waits_for_enough_small_segments() {
+        let p = CompactionPolicy {
+            min_inputs: 3,
+            max_input_bytes: 100,
+        };
+        let segs = vec![seg(1, 1, 0, 10), seg(2, 2, 0, 10)];
+        assert!(pick(&segs, &p, false).is_empty());
+        let segs = vec![seg(1, 1, 0, 10), seg(2, 2, 0, 10), seg(3, 3, 0, 10)];
+        assert_eq!(pick(&segs, &p, false), vec![vec![1, 2, 3]]);
+    }
+
+    #[test]
+    fn runs_are_contiguous_in_order_and_skip_big_segments() {
+        let p = CompactionPolicy {
+            min_inputs: 2,
+            max_input_bytes: 100,
+        };
+        // Order 3 is big: the run may not jump over it.
+        let segs = vec![
+            seg(10, 4, 0, 5),
+            seg(11, 1, 0, 5),
+            seg(12, 3, 0, 500),
+            seg(13, 5, 0, 5),
+        ];
+        assert_eq!(pick(&segs, &p, false), vec![vec![10, 13]]);
+        let segs = vec![seg(1, 1, 0, 5), seg(2, 2, 0, 500), seg(3, 3, 0, 5)];
+        assert!(pick(&segs, &p, false).is_empty());
+    }
+
+    #[test]
+    fn partitions_are_compacted_separately_and_full_takes_everything() {
+        let p = CompactionPolicy {
+            min_inputs: 2,
+            max_input_bytes: 100,
+        };
+        let segs = vec![
+            seg(1, 1, 0, 5),
+            seg(2, 1, 86_400, 5),
+            seg(3, 2, 0, 500),
+            seg(4, 2, 86_400, 5),
+        ];
+        assert_eq!(pick(&segs, &p, false), vec![vec![2, 4]]);
+        assert_eq!(pick(&segs, &p, true), vec![vec![1, 3], vec![2, 4]]);
+        assert!(pick(&[seg(1, 1, 0, 5)], &p, true).is_empty());
+    }
+}

@@ -1,0 +1,133 @@
+//! Flush: frozen memtables become segments, one per time partition they touch.
+//!
+//! Order of durability: each segment file is written and fsynced, then the manifest naming them
+//! (with the new `wal_replay_from`) replaces the old one; only then does the caller delete the
+//! WAL segments they came from. A crash at any point leaves either the old state (the WAL still
+//! holds everything, stray segment files are removed at open) or the new one.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::database::{Database, LiveSegment};
+use crate::error::Result;
+use crate::manifest::{partition_of, SegmentEntry};
+use crate::memtable::Column;
+use crate::merge::merge_runs;
+use crate::segment::{write_segment, Segment, SeriesData};
+
+/// Writes `db`'s frozen memtables to segments and swaps them in. `wal_replay_from` is the
+/// first WAL segment whose records are not in the frozen memtables.
+pub fn flush_frozen(db: &Database, wal_replay_from: u64, block_rows: usize) -> Result<()> {
+    let mut manifest = db.maintenance();
+    let frozen = db.state().frozen.clone();
+    if frozen.is_empty() {
+        return Ok(());
+    }
+    let partition_ns = manifest.partition_ns;
+
+    // Series to write, in key order.
+    let mut ids: Vec<_> = frozen.iter().flat_map(|m| m.series_ids()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut keyed: Vec<(String, crate::batch::SeriesId)> = {
+        let index = db.index();
+        ids.into_iter()
+            .filter_map(|id| index.by_id(id).map(|e| (e.key.to_string(), id)))
+            .collect()
+    };
+    keyed.sort();
+
+    let mut partitions: BTreeMap<i64, Vec<SeriesData>> = BTreeMap::new();
+    for (key, sid) in keyed {
+        // Each field merged across the frozen memtables (later ones win).
+        let mut fields: BTreeMap<crate::batch::FieldId, Vec<Column>> = BTreeMap::new();
+        for m in &frozen {
+            for (fid, col) in m.columns_of(sid) {
+                fields.entry(fid).or_default().push(col);
+            }
+        }
+        for (fid, runs) in fields {
+            let t = runs[0].values.field_type();
+            let merged = merge_runs(t, runs);
+            for (partition, part) in split_by_partition(merged, partition_ns) {
+                let series = partitions.entry(partition).or_default();
+                if series.last().is_none_or(|s| s.id != sid) {
+                    series.push(SeriesData {
+                        id: sid,
+                        key: key.clone(),
+                        fields: Vec::new(),
+                    });
+                }
+                if let Some(s) = series.last_mut() {
+                    s.fields.push((fid, part));
+                }
+            }
+        }
+    }
+
+    let order = manifest.next_order;
+    let mut next = manifest.clone();
+    next.next_order += 1;
+    let mut written = Vec::new();
+    for (partition, series) in partitions {
+        let id = next.next_segment_id;
+        next.next_segment_id += 1;
+        let path = db.segment_path(id);
+        let summary = write_segment(&path, &series, block_rows)?;
+        let entry = SegmentEntry {
+            id,
+            order,
+            partition,
+            level: 0,
+            min_time: summary.min_time,
+            max_time: summary.max_time,
+            bytes: summary.bytes,
+            values: summary.values,
+        };
+        next.segments.push(entry.clone());
+        written.push(Arc::new(LiveSegment {
+            entry,
+            segment: Segment::open(&path)?,
+        }));
+    }
+    next.wal_replay_from = next.wal_replay_from.max(wal_replay_from);
+    next.next_series_id = db.index().next_id();
+    {
+        let schema = db.schema();
+        next.next_field_id = schema.next_id();
+        next.fields = schema.defs();
+    }
+    next.store(db.dir())?;
+    *manifest = next;
+
+    let mut st = db.state_mut();
+    st.frozen.drain(..frozen.len());
+    st.segments.extend(written);
+    st.segments.sort_by_key(|s| s.entry.order);
+    Ok(())
+}
+
+/// Cuts a column at partition boundaries.
+pub fn split_by_partition(col: Column, partition_ns: i64) -> Vec<(i64, Column)> {
+    let (Some(&first), Some(&last)) = (col.times.first(), col.times.last()) else {
+        return Vec::new();
+    };
+    if partition_of(first, partition_ns) == partition_of(last, partition_ns) {
+        return vec![(partition_of(first, partition_ns), col)];
+    }
+    let mut out = Vec::new();
+    let mut start = 0;
+    while start < col.len() {
+        let p = partition_of(col.times[start], partition_ns);
+        let end = p.saturating_add(partition_ns);
+        let stop = start + col.times[start..].partition_point(|&t| t < end);
+        let mut values = crate::memtable::Values::new(col.values.field_type());
+        values.extend_from(&col.values, start..stop);
+        out.push((
+            p,
+            Column::from_sorted(col.times[start..stop].to_vec(), values),
+        ));
+        start = stop;
+    }
+    out
+}

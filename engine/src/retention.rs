@@ -1,0 +1,39 @@
+//! Retention: whole partitions older than a database's retention are dropped; nothing inside
+//! the window is touched.
+
+use std::fs;
+
+use crate::database::Database;
+use crate::error::Result;
+
+/// Drops `db`'s segments whose partition ends at or before `now - retention`; returns how many.
+pub fn enforce(db: &Database, now: i64) -> Result<usize> {
+    let mut manifest = db.maintenance();
+    if manifest.retention_ns <= 0 {
+        return Ok(0);
+    }
+    let cutoff = now.saturating_sub(manifest.retention_ns);
+    let partition_ns = manifest.partition_ns;
+    let expired = |partition: i64| partition.saturating_add(partition_ns) <= cutoff;
+    let doomed: Vec<u64> = manifest
+        .segments
+        .iter()
+        .filter(|s| expired(s.partition))
+        .map(|s| s.id)
+        .collect();
+    if doomed.is_empty() {
+        return Ok(0);
+    }
+    let mut next = manifest.clone();
+    next.segments.retain(|s| !doomed.contains(&s.id));
+    next.store(db.dir())?;
+    *manifest = next;
+    db.state_mut()
+        .segments
+        .retain(|s| !doomed.contains(&s.entry.id));
+    for id in &doomed {
+        let path = db.segment_path(*id);
+        let _ = fs::remove_file(path);
+    }
+    Ok(doomed.len())
+}
