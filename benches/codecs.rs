@@ -123,7 +123,7 @@ fn integer_blocks(rng: &mut Rng) -> Vec<(&'static str, Vec<i64>)> {
 
 fn blocks_report() {
     let mut rng = Rng(42);
-    let mut line = |name: &str, bytes: usize| {
+    let line = |name: &str, bytes: usize| {
         println!(
             "codecs: {name:32} {bytes:6} bytes  {:.3} B/value",
             bytes as f64 / N as f64

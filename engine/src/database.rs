@@ -53,6 +53,9 @@ pub struct Database {
     pub state: RwLock<DbState>,
     /// The manifest as stored; held by flush, compaction and retention while they change it.
     pub maintenance: Mutex<Manifest>,
+    /// Segments named by the manifest that failed validation at open: left on disk and in the
+    /// manifest, out of every read, compaction and retention, and reported.
+    pub damaged: Vec<(PathBuf, String)>,
 }
 
 impl Database {
@@ -88,9 +91,17 @@ impl Database {
         let mut segments = Vec::with_capacity(manifest.segments.len());
         let mut entries = manifest.segments.clone();
         entries.sort_by_key(|e| e.order);
+        let mut damaged = Vec::new();
         for entry in entries {
             let path = dir.join(manifest::segment_file_name(entry.id));
-            let segment = Segment::open(&path)?;
+            let segment = match Segment::open(&path) {
+                Ok(s) => s,
+                Err(e @ (Error::Corrupt { .. } | Error::Io { .. })) => {
+                    damaged.push((path, e.to_string()));
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
             for s in segment.series() {
                 index
                     .insert_replayed(s.id, &s.key)
@@ -115,6 +126,7 @@ impl Database {
                 segments,
             }),
             maintenance: Mutex::new(manifest),
+            damaged,
         })
     }
 

@@ -504,6 +504,12 @@ impl Db {
         scan::scan(&database, measurement, tags, fields, range)
     }
 
+    /// Segment files that failed validation when the database was opened (path, reason):
+    /// their data is unreadable, everything else is served.
+    pub fn damaged_segments(&self) -> Vec<(PathBuf, String)> {
+        self.all_databases().iter().flat_map(|db| db.damaged.clone()).collect()
+    }
+
     /// Bytes on disk under the data directory (WAL, segments, manifests, catalog).
     pub fn disk_bytes(&self) -> Result<u64> {
         fn walk(dir: &Path) -> Result<u64> {

@@ -13,6 +13,8 @@ use std::process::{Command, Stdio};
 use ganzhi_engine::{Db, Fsync, Options, Precision, TagPredicate, TimeRange};
 
 const CHILD_DIR_VAR: &str = "GANZHI_CRASH_CHILD_DIR";
+/// Set: the child flushes and compacts in the background while it ingests.
+const CHILD_FLUSH_VAR: &str = "GANZHI_CRASH_CHILD_FLUSH";
 const THREADS: usize = 4;
 const LINES_PER_BATCH: usize = 200;
 
@@ -67,10 +69,23 @@ fn crash_child() {
 
 #[test]
 fn sigkill_mid_ingest_loses_no_acknowledged_write() {
+    crash_rounds(false);
+}
+
+#[test]
+fn sigkill_during_background_flushes_loses_no_acknowledged_write() {
+    crash_rounds(true);
+}
+
+fn crash_rounds(flushing: bool) {
     for round in 0..3 {
         let dir = tempfile::tempdir().unwrap();
-        let mut child = Command::new(std::env::current_exe().unwrap())
-            .args(["crash_child", "--exact", "--nocapture", "--test-threads=1"])
+        let mut command = Command::new(std::env::current_exe().unwrap());
+        command.args(["crash_child", "--exact", "--nocapture", "--test-threads=1"]);
+        if flushing {
+            command.env(CHILD_FLUSH_VAR, "1");
+        }
+        let mut child = command
             .env(CHILD_DIR_VAR, dir.path())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -78,7 +93,7 @@ fn sigkill_mid_ingest_loses_no_acknowledged_write() {
             .unwrap();
         let stdout = BufReader::new(child.stdout.take().unwrap());
         let mut acked = BTreeSet::new();
-        let kill_after = 40 + round * 37;
+        let kill_after = if flushing { 150 + round * 97 } else { 40 + round * 37 };
         for line in stdout.lines() {
             let line = line.unwrap();
             let mut parts = line.split_whitespace();
@@ -100,6 +115,14 @@ fn sigkill_mid_ingest_loses_no_acknowledged_write() {
             acked.len()
         );
 
+        if flushing {
+            let db_dir = dir.path().join("db").join("1");
+            let segments = std::fs::read_dir(&db_dir)
+                .unwrap()
+                .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "seg"))
+                .count();
+            assert!(segments > 0, "the child never flushed before it was killed");
+        }
         let db = Db::open(dir.path(), Options::default()).unwrap();
         let series = db
             .scan("city", "power", &TagPredicate::All, &[], TimeRange::ALL)

@@ -1,13 +1,17 @@
 //! Property test: the engine against a simple in-memory model.
 //!
 //! Random sequences of writes (line protocol and embedded points, out of order, duplicate
-//! timestamps, type conflicts) and reopens, checked after every step against a `BTreeMap`.
+//! timestamps, type conflicts), flushes, compactions and reopens, checked after every step
+//! against a `BTreeMap`. Partitions are 16 ns wide and blocks 4 rows, so the small time range
+//! spreads over several partitions, segments and blocks.
 
 use std::collections::BTreeMap;
 
+use std::time::Duration;
+
 use ganzhi_engine::{
-    Db, Error, FieldValue, Fsync, Options, OwnedFieldValue, Point, Precision, RejectedLine,
-    TagPredicate, TimeRange,
+    CompactionPolicy, DatabaseOptions, Db, Error, FieldValue, Fsync, Options, OwnedFieldValue,
+    Point, Precision, RejectedLine, TagPredicate, TimeRange,
 };
 use proptest::prelude::*;
 
@@ -60,6 +64,8 @@ struct WritePoint {
 enum Op {
     Lines(Vec<WritePoint>),
     Points(Vec<WritePoint>),
+    Flush,
+    Compact { full: bool },
     Reopen,
 }
 
@@ -83,6 +89,8 @@ fn op_strategy() -> impl Strategy<Value = Op> {
         4 => proptest::collection::vec(point_strategy(), 1..12).prop_map(Op::Lines),
         2 => proptest::collection::vec(point_strategy(), 1..6).prop_map(Op::Points),
         1 => Just(Op::Reopen),
+        2 => Just(Op::Flush),
+        1 => any::<bool>().prop_map(|full| Op::Compact { full }),
     ]
 }
 
@@ -210,6 +218,12 @@ fn run(ops: Vec<Op>) {
                 let expected_rejects = apply_to_model(&mut model, &points);
                 check_result(db.write("city", &pts), &expected_rejects);
             }
+            Op::Flush => {
+                db.flush().unwrap();
+                let segments = walk_count(dir.path(), "seg");
+                assert!(model.is_empty() || segments > 0, "flush wrote no segment");
+            }
+            Op::Compact { full } => db.compact(full).unwrap(),
             Op::Reopen => {
                 drop(db);
                 db = open(dir.path());
@@ -240,4 +254,19 @@ proptest! {
     fn engine_matches_model(ops in proptest::collection::vec(op_strategy(), 1..25)) {
         run(ops);
     }
+}
+
+/// Files under `dir` with extension `ext`.
+fn walk_count(dir: &std::path::Path, ext: &str) -> usize {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .map(|p| {
+            if p.is_dir() {
+                walk_count(&p, ext)
+            } else {
+                usize::from(p.extension().is_some_and(|e| e == ext))
+            }
+        })
+        .sum()
 }

@@ -102,8 +102,7 @@ fn unpack_fixed<const W: usize>(src: &[u8], out: &mut [u64]) {
     }
     // The rest (at most a few groups plus a partial one) goes through a padded copy.
     let mut pad = [0u8; 64 * 3 + 16];
-    let mut g = direct;
-    for chunk in tail.chunks_mut(8) {
+    for (g, chunk) in (direct..).zip(tail.chunks_mut(8)) {
         let start = g * W;
         let avail = src.len().saturating_sub(start).min(W + 16);
         pad[..W + 16].fill(0);
@@ -113,7 +112,6 @@ fn unpack_fixed<const W: usize>(src: &[u8], out: &mut [u64]) {
         let mut tmp = [0u64; 8];
         unpack_group::<W>(&pad[..W + 16], &mut tmp);
         chunk.copy_from_slice(&tmp[..chunk.len()]);
-        g += 1;
     }
 }
 

@@ -30,8 +30,8 @@ pub(crate) fn from_decimal(m: i64, e: usize) -> f64 {
 #[inline]
 fn to_decimal(v: f64, e: usize) -> Option<i64> {
     let m = (v * POW10[e]).round();
-    // `!(a < b)` also rejects NaN.
-    if !(m.abs() < MAX_M) {
+    // Also rejects NaN.
+    if m.abs().partial_cmp(&MAX_M) != Some(std::cmp::Ordering::Less) {
         return None;
     }
     let m = m as i64;

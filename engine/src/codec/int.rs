@@ -83,6 +83,9 @@ impl Plan {
         let mut g = 0u64;
         if range > 1 {
             for &v in &u {
+                if g > 1 && v % g == 0 {
+                    continue;
+                }
                 g = gcd(g, v);
                 if g == 1 {
                     break;
@@ -147,7 +150,7 @@ impl Plan {
                 continue;
             };
             let size = est + packed_len(self.u.len(), k);
-            if best.is_none_or(|b| size < b.1) {
+            if best.map_or(true, |b| size < b.1) {
                 best = Some((k, size));
             }
         }
@@ -201,7 +204,7 @@ impl Plan {
                 continue;
             };
             let size = est + extra.div_ceil(8) + 2;
-            if best.is_none_or(|b| size < b.2) {
+            if best.map_or(true, |b| size < b.2) {
                 best = Some((d, mb, size));
             }
         }
@@ -301,7 +304,11 @@ fn slope(x: &[i64]) -> i64 {
     let s = sxy / sxx;
     let mut g = 0u64;
     for &v in x {
-        g = gcd(g, v.wrapping_sub(x0).unsigned_abs());
+        let a = v.wrapping_sub(x0).unsigned_abs();
+        if g > 1 && a % g == 0 {
+            continue;
+        }
+        g = gcd(g, a);
         if g == 1 {
             break;
         }
