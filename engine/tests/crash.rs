@@ -39,14 +39,12 @@ fn crash_child() {
     let Ok(dir) = std::env::var(CHILD_DIR_VAR) else {
         return;
     };
-    let db = Db::open(
-        &dir,
-        Options {
-            fsync: Fsync::Always,
-            ..Options::default()
-        },
-    )
-    .unwrap();
+    let mut options = Options { fsync: Fsync::Always, ..Options::default() };
+    if std::env::var_os(CHILD_FLUSH_VAR).is_some() {
+        options.memtable_bytes = 96 << 10;
+        options.compaction.min_inputs = 2;
+    }
+    let db = Db::open(&dir, options).unwrap();
     db.create_database("city").unwrap();
     let stdout = std::sync::Mutex::new(std::io::stdout());
     std::thread::scope(|s| {

@@ -112,15 +112,16 @@ fn fields_of(p: &WritePoint) -> Vec<(usize, OwnedFieldValue)> {
 }
 
 fn open(dir: &std::path::Path) -> Db {
-    let db = Db::open(
-        dir,
-        Options {
-            fsync: Fsync::Never,
-            ..Options::default()
-        },
-    )
-    .unwrap();
-    db.create_database("city").unwrap();
+    let options = Options {
+        fsync: Fsync::Never,
+        background_maintenance: false,
+        block_rows: 4,
+        compaction: CompactionPolicy { min_inputs: 2, max_input_bytes: 1 << 20 },
+        ..Options::default()
+    };
+    let db = Db::open(dir, options).unwrap();
+    let partition = Duration::from_nanos(16);
+    db.create_database_with("city", DatabaseOptions { partition, retention: None }).unwrap();
     db
 }
 
