@@ -35,6 +35,29 @@ enum Command {
         #[arg(long, value_enum, default_value_t = FsyncArg::Always)]
         fsync: FsyncArg,
     },
+    /// Loads a line-protocol file (nanosecond timestamps) into a data directory in batches,
+    /// then flushes and fully compacts it and prints the bytes on disk per field value.
+    Import {
+        /// Data directory (created if missing).
+        #[arg(long, env = "GANZHI_DATA_DIR", default_value = "./ganzhi-data")]
+        data_dir: PathBuf,
+        /// Database to write into (created if missing).
+        #[arg(long, default_value = "city")]
+        db: String,
+        /// Lines per write.
+        #[arg(long, default_value_t = 5000)]
+        batch: usize,
+        /// Concurrent writers.
+        #[arg(long, default_value_t = 2)]
+        writers: usize,
+        #[arg(long, value_enum, default_value_t = FsyncArg::Always)]
+        fsync: FsyncArg,
+        /// Points per block in segments.
+        #[arg(long, default_value_t = Options::default().block_rows)]
+        block_rows: usize,
+        /// The file to load.
+        file: PathBuf,
+    },
     /// Prints the simulated city's sensor data as line protocol (nanosecond timestamps), for
     /// loading into ganzhi or into a peer database.
     Gen {
@@ -76,6 +99,23 @@ fn main() -> Result<()> {
             scale,
             fsync,
         } => demo(data_dir, scale.into(), fsync),
+        Command::Import {
+            data_dir,
+            db,
+            batch,
+            writers,
+            fsync,
+            block_rows,
+            file,
+        } => {
+            let options = Options {
+                fsync: fsync.into(),
+                background_maintenance: false,
+                block_rows,
+                ..Options::default()
+            };
+            import(&data_dir, &db, batch, writers.max(1), options, &file)
+        }
         Command::Gen { scale, seed } => {
             let mut config = CityConfig::scale(scale.into());
             if let Some(seed) = seed {
@@ -93,11 +133,83 @@ fn main() -> Result<()> {
     }
 }
 
+impl From<FsyncArg> for Fsync {
+    fn from(f: FsyncArg) -> Fsync {
+        match f {
+            FsyncArg::Always => Fsync::Always,
+            FsyncArg::Never => Fsync::Never,
+        }
+    }
+}
+
+fn import(
+    data_dir: &std::path::Path,
+    name: &str,
+    batch: usize,
+    writers: usize,
+    options: Options,
+    file: &std::path::Path,
+) -> Result<()> {
+    let body = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    // Cut at line boundaries into batches of `batch` lines.
+    let mut batches = Vec::new();
+    let mut start = 0;
+    let mut lines = 0;
+    for (i, &b) in body.iter().enumerate() {
+        if b == b'\n' {
+            lines += 1;
+            if lines == batch {
+                batches.push(&body[start..=i]);
+                start = i + 1;
+                lines = 0;
+            }
+        }
+    }
+    if start < body.len() {
+        batches.push(&body[start..]);
+    }
+    let db =
+        Db::open(data_dir, options).with_context(|| format!("opening {}", data_dir.display()))?;
+    db.create_database(name)?;
+    let started = Instant::now();
+    let values: u64 = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..writers)
+            .map(|w| {
+                let (db, batches) = (db.clone(), &batches);
+                s.spawn(move || -> Result<u64> {
+                    let mut values = 0;
+                    for body in batches.iter().skip(w).step_by(writers) {
+                        values += db.write_lines(name, body, Precision::Nanoseconds)?.values;
+                    }
+                    Ok(values)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("writer thread panicked"))
+            .sum::<Result<u64>>()
+    })?;
+    let ingest = started.elapsed().as_secs_f64();
+    let flushed = Instant::now();
+    db.flush()?;
+    let flush = flushed.elapsed().as_secs_f64();
+    let compacted = Instant::now();
+    db.compact(true)?;
+    let compact = compacted.elapsed().as_secs_f64();
+    let bytes = db.disk_bytes()?;
+    println!("values {values}");
+    println!("ingest_seconds {ingest:.3}");
+    println!("values_per_second {:.0}", values as f64 / ingest);
+    println!("flush_seconds {flush:.3}");
+    println!("compact_seconds {compact:.3}");
+    println!("disk_bytes {bytes}");
+    println!("bytes_per_value {:.4}", bytes as f64 / values as f64);
+    Ok(())
+}
+
 fn demo(data_dir: PathBuf, scale: Scale, fsync: FsyncArg) -> Result<()> {
-    let fsync = match fsync {
-        FsyncArg::Always => Fsync::Always,
-        FsyncArg::Never => Fsync::Never,
-    };
+    let fsync: Fsync = fsync.into();
     let db = Db::open(
         &data_dir,
         Options {

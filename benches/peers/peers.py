@@ -93,6 +93,7 @@ def run_one(name: str, args, ds, root: str) -> dict:
         log(f"[{name}] ERROR {rec['error']}\n{sysm.log_tail()}")
     finally:
         rec["exit_code"] = sysm.stop()
+        rec["log_tail"] = sysm.log_tail(30).splitlines()
         if os.path.isdir(sysm.data_dir):
             rec["disk_after_stop"] = systems.dir_usage(sysm.data_dir, sysm.breakdown_depth)
         if not args.keep:

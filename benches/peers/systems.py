@@ -4,17 +4,20 @@
     sys.start()                      # empty data dir, free loopback port(s), wait until ready
     sys.prepare()                    # e.g. CREATE DATABASE
     result = load(sys, batches, connections=4)      # timed, K keep-alive connections
-    sys.persist(deadline)            # flush + compact, bounded wait
+    sys.persist(timeout)             # flush + compact, bounded wait
     total, per_measurement = sys.count(dataset)
     dir_usage(sys.data_dir)
     sys.stop()
 
-`query(text)` is the hook for query timing (InfluxQL for InfluxDB, MetricsQL for VictoriaMetrics).
+`with running(sys): ...` does start/prepare/stop in one; `query(text, **params)` and
+`time_queries(sys, [(text, params)], repetitions)` are the hooks for query timing (InfluxQL for
+InfluxDB, MetricsQL for VictoriaMetrics; medians).
 Every wait here is bounded in time and every loop in count; only loopback addresses are used.
 """
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
@@ -22,6 +25,7 @@ import re
 import shlex
 import signal
 import socket
+import statistics
 import subprocess
 import threading
 import time
@@ -114,6 +118,40 @@ def wait_until(pred, timeout: float, interval: float = 0.5, what: str = "conditi
             return
         time.sleep(interval)
     raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+@contextlib.contextmanager
+def running(system: "System", start_timeout: float = 60.0):
+    """Start `system` on its empty data dir, prepare it, and always stop it (by PID)."""
+    try:
+        system.start(timeout=start_timeout)
+        system.prepare()
+        yield system
+    finally:
+        system.stop()
+
+
+def time_queries(system: "System", queries: list[tuple[str, dict]], repetitions: int = 5,
+                 budget: float = 600.0) -> list[dict]:
+    """Run each (query, params) `repetitions` times; report the median and all timings.
+    The whole run stops after `budget` seconds (remaining queries are marked skipped)."""
+    deadline = time.monotonic() + budget
+    out = []
+    for text, params in queries:
+        times, err = [], None
+        for _ in range(max(1, repetitions)):
+            if time.monotonic() > deadline:
+                err = "skipped: time budget spent"
+                break
+            try:
+                secs, _ = system.query(text, **params)
+                times.append(secs)
+            except Exception as e:          # record and go on with the next query
+                err = f"{type(e).__name__}: {e}"
+                break
+        out.append({"query": text, "params": params, "times": times, "error": err,
+                    "median": statistics.median(times) if times else None})
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -372,18 +410,24 @@ bind-address = "{HOST}:{rpc}"
         deadline = t0 + timeout
         stable, last_size, st = 0, -1, {}
         polls = 0
+        timeline = []                 # (seconds, TSM files per shard, WAL bytes) on each change
         while time.monotonic() < deadline and polls < 100000:
             polls += 1
             st = self._state()
             size = dir_usage(self.data_dir)["apparent"]
+            snap = ({k: v["tsm"] for k, v in st["shards"].items()}, st["wal_bytes"])
+            if not timeline or timeline[-1][1:] != snap:
+                timeline.append((round(time.monotonic() - t0, 1), *snap))
             done = (st["shards"] and st["wal_bytes"] <= wal_near_empty and
                     all(s["tsm"] == 1 and s["tmp"] == 0 for s in st["shards"].values()))
             stable = stable + 1 if (done and size == last_size) else 0
             last_size = size
             if stable >= 3:
-                return {"seconds": time.monotonic() - t0, "state": st, "complete": True}
+                return {"seconds": time.monotonic() - t0, "state": st, "complete": True,
+                        "timeline": timeline}
             time.sleep(2)
         return {"seconds": time.monotonic() - t0, "state": st, "complete": False,
+                "timeline": timeline,
                 "note": f"gave up after {timeout:.0f}s: shards {st.get('shards')}, "
                         f"wal {st.get('wal_bytes')} bytes"}
 
@@ -509,7 +553,14 @@ class VictoriaMetrics(System):
                 "vm_rows_invalid_total", "vm_protoparser_rows_read_total",
                 "vm_protoparser_read_errors_total", "vm_protoparser_unmarshal_errors_total",
                 "vm_rows{", "vm_parts{", "vm_deduplicated_samples_total")
-        return {k: v for k, v in m.items() if k.startswith(keys) and v}
+        out = {k: v for k, v in m.items() if k.startswith(keys) and v}
+        # the counters that say whether anything was dropped: report them even when zero
+        for k in ("vm_too_big_timestamp_rows_total", "vm_too_small_timestamp_rows_total",
+                  "vm_rows_ignored_total", "vm_rows_invalid_total"):
+            present = [v for x, v in m.items() if x.startswith(k)]
+            if present and not any(x.startswith(k) for x in out):
+                out[k] = sum(present)
+        return out
 
     def query(self, text, **params):
         p = {"query": text, "nocache": 1, **params}

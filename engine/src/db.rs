@@ -65,7 +65,7 @@ impl Default for Options {
             create_databases_on_write: false,
             memtable_bytes: 64 << 20,
             flush_interval: Duration::from_secs(600),
-            block_rows: 1024,
+            block_rows: 2048,
             compaction: CompactionPolicy::default(),
             background_maintenance: true,
         }
@@ -507,7 +507,10 @@ impl Db {
     /// Segment files that failed validation when the database was opened (path, reason):
     /// their data is unreadable, everything else is served.
     pub fn damaged_segments(&self) -> Vec<(PathBuf, String)> {
-        self.all_databases().iter().flat_map(|db| db.damaged.clone()).collect()
+        self.all_databases()
+            .iter()
+            .flat_map(|db| db.damaged.clone())
+            .collect()
     }
 
     /// Bytes on disk under the data directory (WAL, segments, manifests, catalog).

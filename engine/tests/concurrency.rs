@@ -171,7 +171,8 @@ fn readers_see_consistent_snapshots_through_flush_and_compaction() {
             let db = db.clone();
             s.spawn(move || {
                 for b in 0..BATCHES {
-                    db.write_lines("city", body(0, b).as_bytes(), Precision::Nanoseconds).unwrap();
+                    db.write_lines("city", body(0, b).as_bytes(), Precision::Nanoseconds)
+                        .unwrap();
                     // Rewrite an earlier batch too: duplicates that later segments must win.
                     if b > 0 {
                         db.write_lines("city", body(0, b - 1).as_bytes(), Precision::Nanoseconds)
@@ -199,7 +200,13 @@ fn readers_see_consistent_snapshots_through_flush_and_compaction() {
                 let mut last = 0;
                 while !done.load(Ordering::Acquire) {
                     let all = db
-                        .scan("city", "traffic", &TagPredicate::All, &["vehicle_count"], TimeRange::ALL)
+                        .scan(
+                            "city",
+                            "traffic",
+                            &TagPredicate::All,
+                            &["vehicle_count"],
+                            TimeRange::ALL,
+                        )
                         .unwrap();
                     let rows = all.first().map_or(&[][..], |s| &s.rows[..]);
                     for (i, row) in rows.iter().enumerate() {
@@ -207,7 +214,11 @@ fn readers_see_consistent_snapshots_through_flush_and_compaction() {
                         assert_eq!(row.time, i as i64, "a point missing or seen twice");
                         assert_eq!(row.values[0], Some(FieldValue::Integer(i as i64)));
                     }
-                    assert!(rows.len() >= last, "points disappeared: {} after {last}", rows.len());
+                    assert!(
+                        rows.len() >= last,
+                        "points disappeared: {} after {last}",
+                        rows.len()
+                    );
                     last = rows.len();
                 }
             })
@@ -217,6 +228,8 @@ fn readers_see_consistent_snapshots_through_flush_and_compaction() {
         maintainer.join().unwrap();
         reader.join().unwrap();
     });
-    let all = db.scan("city", "traffic", &TagPredicate::All, &[], TimeRange::ALL).unwrap();
+    let all = db
+        .scan("city", "traffic", &TagPredicate::All, &[], TimeRange::ALL)
+        .unwrap();
     assert_eq!(all[0].rows.len(), BATCHES * LINES);
 }

@@ -39,7 +39,10 @@ fn crash_child() {
     let Ok(dir) = std::env::var(CHILD_DIR_VAR) else {
         return;
     };
-    let mut options = Options { fsync: Fsync::Always, ..Options::default() };
+    let mut options = Options {
+        fsync: Fsync::Always,
+        ..Options::default()
+    };
     if std::env::var_os(CHILD_FLUSH_VAR).is_some() {
         options.memtable_bytes = 96 << 10;
         options.compaction.min_inputs = 2;
@@ -91,7 +94,11 @@ fn crash_rounds(flushing: bool) {
             .unwrap();
         let stdout = BufReader::new(child.stdout.take().unwrap());
         let mut acked = BTreeSet::new();
-        let kill_after = if flushing { 150 + round * 97 } else { 40 + round * 37 };
+        let kill_after = if flushing {
+            150 + round * 97
+        } else {
+            40 + round * 37
+        };
         for line in stdout.lines() {
             let line = line.unwrap();
             let mut parts = line.split_whitespace();
@@ -117,7 +124,13 @@ fn crash_rounds(flushing: bool) {
             let db_dir = dir.path().join("db").join("1");
             let segments = std::fs::read_dir(&db_dir)
                 .unwrap()
-                .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "seg"))
+                .filter(|e| {
+                    e.as_ref()
+                        .unwrap()
+                        .path()
+                        .extension()
+                        .is_some_and(|x| x == "seg")
+                })
                 .count();
             assert!(segments > 0, "the child never flushed before it was killed");
         }

@@ -116,12 +116,22 @@ fn open(dir: &std::path::Path) -> Db {
         fsync: Fsync::Never,
         background_maintenance: false,
         block_rows: 4,
-        compaction: CompactionPolicy { min_inputs: 2, max_input_bytes: 1 << 20 },
+        compaction: CompactionPolicy {
+            min_inputs: 2,
+            max_input_bytes: 1 << 20,
+        },
         ..Options::default()
     };
     let db = Db::open(dir, options).unwrap();
     let partition = Duration::from_nanos(16);
-    db.create_database_with("city", DatabaseOptions { partition, retention: None }).unwrap();
+    db.create_database_with(
+        "city",
+        DatabaseOptions {
+            partition,
+            retention: None,
+        },
+    )
+    .unwrap();
     db
 }
 

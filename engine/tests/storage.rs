@@ -9,7 +9,12 @@ use ganzhi_engine::{
 };
 
 fn options() -> Options {
-    Options { fsync: Fsync::Never, background_maintenance: false, block_rows: 64, ..Options::default() }
+    Options {
+        fsync: Fsync::Never,
+        background_maintenance: false,
+        block_rows: 64,
+        ..Options::default()
+    }
 }
 
 fn files(dir: &Path, ext: &str) -> Vec<PathBuf> {
@@ -27,7 +32,15 @@ fn files(dir: &Path, ext: &str) -> Vec<PathBuf> {
 }
 
 fn levels(db: &Db, measurement: &str) -> Vec<(i64, f64)> {
-    let series = db.scan("city", measurement, &TagPredicate::All, &["level"], TimeRange::ALL).unwrap();
+    let series = db
+        .scan(
+            "city",
+            measurement,
+            &TagPredicate::All,
+            &["level"],
+            TimeRange::ALL,
+        )
+        .unwrap();
     series
         .iter()
         .flat_map(|s| s.rows.iter())
@@ -39,7 +52,8 @@ fn levels(db: &Db, measurement: &str) -> Vec<(i64, f64)> {
 }
 
 fn write(db: &Db, lines: &str) {
-    db.write_lines("city", lines.as_bytes(), Precision::Seconds).unwrap();
+    db.write_lines("city", lines.as_bytes(), Precision::Seconds)
+        .unwrap();
 }
 
 #[test]
@@ -47,7 +61,9 @@ fn flush_moves_data_to_segments_and_empties_the_wal() {
     let dir = tempfile::tempdir().unwrap();
     let db = Db::open(dir.path(), options()).unwrap();
     db.create_database("city").unwrap();
-    let body: String = (0..500).map(|i| format!("river,gauge=g1 level={}.25 {i}\n", i % 7)).collect();
+    let body: String = (0..500)
+        .map(|i| format!("river,gauge=g1 level={}.25 {i}\n", i % 7))
+        .collect();
     write(&db, &body);
     let before = levels(&db, "river");
     db.flush().unwrap();
@@ -75,7 +91,9 @@ fn compaction_resolves_duplicates_and_late_points_across_segments() {
     let db = Db::open(dir.path(), options()).unwrap();
     db.create_database("city").unwrap();
     let run = |range: std::ops::Range<i64>, v: f64| -> String {
-        range.map(|t| format!("river,gauge=g1 level={v} {t}\n")).collect()
+        range
+            .map(|t| format!("river,gauge=g1 level={v} {t}\n"))
+            .collect()
     };
     write(&db, &run(10..20, 1.0));
     db.flush().unwrap();
@@ -89,7 +107,10 @@ fn compaction_resolves_duplicates_and_late_points_across_segments() {
         .chain((10..15).map(|t| (t, 1.0)))
         .chain((15..25).map(|t| (t, 2.0)))
         .collect();
-    let expected: Vec<(i64, f64)> = expected.into_iter().map(|(t, v)| (t * 1_000_000_000, v)).collect();
+    let expected: Vec<(i64, f64)> = expected
+        .into_iter()
+        .map(|(t, v)| (t * 1_000_000_000, v))
+        .collect();
     assert_eq!(levels(&db, "river"), expected);
     db.compact(true).unwrap();
     assert_eq!(files(dir.path(), "seg").len(), 1);
@@ -104,9 +125,18 @@ fn retention_drops_whole_old_partitions_only() {
     let dir = tempfile::tempdir().unwrap();
     let db = Db::open(dir.path(), options()).unwrap();
     let hour = Duration::from_secs(3600);
-    db.create_database_with("city", DatabaseOptions { partition: hour, retention: Some(2 * hour) })
-        .unwrap();
-    let now = (std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()) as i64;
+    db.create_database_with(
+        "city",
+        DatabaseOptions {
+            partition: hour,
+            retention: Some(2 * hour),
+        },
+    )
+    .unwrap();
+    let now = (std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()) as i64;
     let hour_start = now - now % 3600;
     // One point five hours back (expired), one in the partition that straddles the cutoff
     // (kept whole), one now.
@@ -125,9 +155,19 @@ fn retention_drops_whole_old_partitions_only() {
 fn two_segments(dir: &Path) -> (PathBuf, PathBuf) {
     let db = Db::open(dir, options()).unwrap();
     db.create_database("city").unwrap();
-    write(&db, &(0..100).map(|t| format!("river,gauge=g1 level={t} {t}\n")).collect::<String>());
+    write(
+        &db,
+        &(0..100)
+            .map(|t| format!("river,gauge=g1 level={t} {t}\n"))
+            .collect::<String>(),
+    );
     db.flush().unwrap();
-    write(&db, &(0..100).map(|t| format!("noise,site=n1 laeq={t} {t}\n")).collect::<String>());
+    write(
+        &db,
+        &(0..100)
+            .map(|t| format!("noise,site=n1 laeq={t} {t}\n"))
+            .collect::<String>(),
+    );
     db.flush().unwrap();
     let segs = files(dir, "seg");
     assert_eq!(segs.len(), 2);
@@ -146,7 +186,9 @@ fn a_flipped_byte_in_a_segment_is_named_and_other_data_stays_readable() {
         Err(Error::Corrupt { path, .. }) => assert_eq!(path, river),
         other => panic!("expected the corruption to be reported, got {other:?}"),
     }
-    let noise = db.scan("city", "noise", &TagPredicate::All, &[], TimeRange::ALL).unwrap();
+    let noise = db
+        .scan("city", "noise", &TagPredicate::All, &[], TimeRange::ALL)
+        .unwrap();
     assert_eq!(noise[0].rows.len(), 100);
 }
 
@@ -155,13 +197,20 @@ fn a_truncated_segment_is_reported_and_the_database_still_opens() {
     let dir = tempfile::tempdir().unwrap();
     let (river, _noise) = two_segments(dir.path());
     let len = fs::metadata(&river).unwrap().len();
-    fs::OpenOptions::new().write(true).open(&river).unwrap().set_len(len - 10).unwrap();
+    fs::OpenOptions::new()
+        .write(true)
+        .open(&river)
+        .unwrap()
+        .set_len(len - 10)
+        .unwrap();
     let db = Db::open(dir.path(), options()).unwrap();
     let damaged = db.damaged_segments();
     assert_eq!(damaged.len(), 1);
     assert_eq!(damaged[0].0, river);
     assert!(damaged[0].1.contains("corrupt"), "{}", damaged[0].1);
-    let noise = db.scan("city", "noise", &TagPredicate::All, &[], TimeRange::ALL).unwrap();
+    let noise = db
+        .scan("city", "noise", &TagPredicate::All, &[], TimeRange::ALL)
+        .unwrap();
     assert_eq!(noise[0].rows.len(), 100);
     // The damaged file is kept for inspection, even through compaction.
     db.compact(true).unwrap();
@@ -180,24 +229,39 @@ fn leftovers_of_an_interrupted_flush_are_removed_at_open() {
     fs::write(&tmp, b"half a segment").unwrap();
     let db = Db::open(dir.path(), options()).unwrap();
     assert!(!stray.exists() && !tmp.exists());
-    assert_eq!(levels(&db, "river").len(), 100, "the stray copy must not double the data");
+    assert_eq!(
+        levels(&db, "river").len(),
+        100,
+        "the stray copy must not double the data"
+    );
 }
 
 #[test]
 fn background_maintenance_flushes_a_full_memtable() {
     let dir = tempfile::tempdir().unwrap();
-    let opts = Options { background_maintenance: true, memtable_bytes: 64 << 10, ..options() };
+    let opts = Options {
+        background_maintenance: true,
+        memtable_bytes: 64 << 10,
+        ..options()
+    };
     let db = Db::open(dir.path(), opts).unwrap();
     db.create_database("city").unwrap();
-    let body: String = (0..20_000).map(|t| format!("noise,site=n1 laeq={}.5 {t}\n", t % 90)).collect();
+    let body: String = (0..20_000)
+        .map(|t| format!("noise,site=n1 laeq={}.5 {t}\n", t % 90))
+        .collect();
     write(&db, &body);
     // Bounded wait for the background thread; the outcome is decided by what it did.
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     while files(dir.path(), "seg").is_empty() {
-        assert!(std::time::Instant::now() < deadline, "no background flush within 30 s");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no background flush within 30 s"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     assert_eq!(db.maintenance_error(), None);
-    let series = db.scan("city", "noise", &TagPredicate::All, &[], TimeRange::ALL).unwrap();
+    let series = db
+        .scan("city", "noise", &TagPredicate::All, &[], TimeRange::ALL)
+        .unwrap();
     assert_eq!(series[0].rows.len(), 20_000);
 }

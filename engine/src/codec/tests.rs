@@ -393,7 +393,11 @@ fn heavy_tailed_block_uses_tokens_and_survives_mangling() {
         .zip(&bursts)
         .map(|(&d, &b)| {
             level += d;
-            let event = if b.rem_euclid(40) == 0 { 150 + b / 10 } else { 0 };
+            let event = if b.rem_euclid(40) == 0 {
+                150 + b / 10
+            } else {
+                0
+            };
             (level + event) as f64 / 10.0
         })
         .collect();
@@ -409,12 +413,20 @@ fn jittered_ms_timestamps_are_entropy_coded_and_survive_mangling() {
     let wide = noise(22, 1024, 50);
     let ts: Vec<i64> = (0..1024)
         .map(|i| {
-            let j = if wide[i].rem_euclid(10) == 0 { wide[i] } else { narrow[i] };
+            let j = if wide[i].rem_euclid(10) == 0 {
+                wide[i]
+            } else {
+                narrow[i]
+            };
             1_793_491_200_000_000_000 + i as i64 * 15_000_000_000 + j * 1_000_000
         })
         .collect();
     let buf = rt_i64(&ts);
-    assert!(matches!(buf[0], int::SPLIT | int::TOKENS), "scheme {:#x}", buf[0]);
+    assert!(
+        matches!(buf[0], int::SPLIT | int::TOKENS),
+        "scheme {:#x}",
+        buf[0]
+    );
     // ~3.3 bits of entropy per point; 5 is generous.
     assert!(buf.len() * 8 < 1024 * 5, "{} bytes", buf.len());
     mangle(&buf, ts.len());

@@ -16,7 +16,7 @@ use super::stats::ChunkStats;
 pub const MAGIC: [u8; 8] = *b"GNZHSEG\0";
 pub const VERSION: u32 = 1;
 pub const HEADER_LEN: usize = 16;
-pub const TRAILER_LEN: usize = 32;
+pub const TRAILER_LEN: usize = 40;
 
 pub fn header() -> [u8; HEADER_LEN] {
     let mut h = [0u8; HEADER_LEN];
@@ -25,16 +25,52 @@ pub fn header() -> [u8; HEADER_LEN] {
     h
 }
 
-/// `index offset u64 | index length u64 | index CRC-32 u32 | version u32 | magic [8]`.
-pub fn trailer(index_offset: u64, index_len: u64, index_crc: u32) -> [u8; TRAILER_LEN] {
-    let mut t = [0u8; TRAILER_LEN];
-    t[0..8].copy_from_slice(&index_offset.to_le_bytes());
-    t[8..16].copy_from_slice(&index_len.to_le_bytes());
-    t[16..20].copy_from_slice(&index_crc.to_le_bytes());
-    t[20..24].copy_from_slice(&VERSION.to_le_bytes());
-    t[24..32].copy_from_slice(&MAGIC);
-    t
+/// Where the index is and how it is stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Trailer {
+    pub index_offset: u64,
+    /// Bytes of the index as stored.
+    pub stored_len: u64,
+    /// Bytes of the index once decompressed; 0 when it is stored uncompressed.
+    pub raw_len: u64,
+    /// CRC-32 of the stored bytes.
+    pub crc: u32,
+    pub version: u32,
 }
+
+impl Trailer {
+    /// `index offset u64 | stored length u64 | raw length u64 | CRC-32 u32 | version u32 |
+    /// magic [8]`.
+    pub fn encode(&self) -> [u8; TRAILER_LEN] {
+        let mut t = [0u8; TRAILER_LEN];
+        t[0..8].copy_from_slice(&self.index_offset.to_le_bytes());
+        t[8..16].copy_from_slice(&self.stored_len.to_le_bytes());
+        t[16..24].copy_from_slice(&self.raw_len.to_le_bytes());
+        t[24..28].copy_from_slice(&self.crc.to_le_bytes());
+        t[28..32].copy_from_slice(&self.version.to_le_bytes());
+        t[32..40].copy_from_slice(&MAGIC);
+        t
+    }
+
+    /// `None` if the magic is wrong (not a segment's end: a truncated file, most often).
+    pub fn decode(t: &[u8; TRAILER_LEN]) -> Option<Trailer> {
+        if t[32..40] != MAGIC {
+            return None;
+        }
+        let u64_at = |i: usize| u64::from_le_bytes(t[i..i + 8].try_into().unwrap_or([0; 8]));
+        let u32_at = |i: usize| u32::from_le_bytes(t[i..i + 4].try_into().unwrap_or([0; 4]));
+        Some(Trailer {
+            index_offset: u64_at(0),
+            stored_len: u64_at(8),
+            raw_len: u64_at(16),
+            crc: u32_at(24),
+            version: u32_at(28),
+        })
+    }
+}
+
+/// Largest decompressed index accepted (a defence against corrupt lengths).
+pub const MAX_INDEX_BYTES: u64 = 1 << 32;
 
 /// A byte range of the file with the CRC-32 of its bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -55,55 +55,71 @@ impl Segment {
         if map[..8] != format::MAGIC {
             return Err(corrupt(0, "bad magic number".into()));
         }
-        let t = &map[map.len() - format::TRAILER_LEN..];
-        let u64_at = |b: &[u8], i: usize| {
-            let mut a = [0u8; 8];
-            a.copy_from_slice(&b[i..i + 8]);
-            u64::from_le_bytes(a)
-        };
-        let u32_at = |b: &[u8], i: usize| {
-            let mut a = [0u8; 4];
-            a.copy_from_slice(&b[i..i + 4]);
-            u32::from_le_bytes(a)
-        };
         let trailer_at = len - format::TRAILER_LEN as u64;
-        if t[24..32] != format::MAGIC {
+        let mut t = [0u8; format::TRAILER_LEN];
+        t.copy_from_slice(&map[trailer_at as usize..]);
+        let Some(t) = format::Trailer::decode(&t) else {
             return Err(corrupt(
                 trailer_at,
                 "bad trailer magic (truncated file?)".into(),
             ));
-        }
-        let version = u32_at(t, 20);
-        if version != format::VERSION || u32_at(&map, 8) != format::VERSION {
+        };
+        let header_version = u32::from_le_bytes([map[8], map[9], map[10], map[11]]);
+        if t.version != format::VERSION || header_version != format::VERSION {
             return Err(Error::UnsupportedVersion {
                 path: path.to_path_buf(),
-                found: version,
+                found: t.version,
                 supported: format::VERSION,
             });
         }
-        let (index_offset, index_len, index_crc) = (u64_at(t, 0), u64_at(t, 8), u32_at(t, 16));
-        let index_end = index_offset.checked_add(index_len);
-        if index_offset < format::HEADER_LEN as u64 || index_end != Some(trailer_at) {
+        let index_end = t.index_offset.checked_add(t.stored_len);
+        if t.index_offset < format::HEADER_LEN as u64 || index_end != Some(trailer_at) {
             return Err(corrupt(
                 trailer_at,
                 "index bounds do not fit the file".into(),
             ));
         }
-        let index = &map[index_offset as usize..trailer_at as usize];
-        let actual = crc32fast::hash(index);
-        if actual != index_crc {
+        let stored = &map[t.index_offset as usize..trailer_at as usize];
+        let actual = crc32fast::hash(stored);
+        if actual != t.crc {
             return Err(corrupt(
-                index_offset,
+                t.index_offset,
                 format!(
-                    "index checksum mismatch: stored {index_crc:#010x}, computed {actual:#010x}"
+                    "index checksum mismatch: stored {:#010x}, computed {actual:#010x}",
+                    t.crc
                 ),
             ));
         }
-        let series =
-            format::decode_index(index, format::HEADER_LEN as u64..index_offset).map_err(|e| {
+        let decompressed;
+        let index = if t.raw_len == 0 {
+            stored
+        } else {
+            if t.raw_len > format::MAX_INDEX_BYTES {
+                return Err(corrupt(
+                    trailer_at,
+                    format!("index length {} is implausible", t.raw_len),
+                ));
+            }
+            decompressed = zstd::bulk::decompress(stored, t.raw_len as usize)
+                .map_err(|e| corrupt(t.index_offset, format!("index does not decompress: {e}")))?;
+            if decompressed.len() as u64 != t.raw_len {
+                return Err(corrupt(
+                    t.index_offset,
+                    "index decompresses to the wrong length".into(),
+                ));
+            }
+            &decompressed[..]
+        };
+        let series = format::decode_index(index, format::HEADER_LEN as u64..t.index_offset)
+            .map_err(|e| {
+                let at = if t.raw_len == 0 {
+                    t.index_offset + e.offset as u64
+                } else {
+                    t.index_offset
+                };
                 corrupt(
-                    index_offset + e.offset as u64,
-                    format!("bad index: {}", e.reason),
+                    at,
+                    format!("bad index at byte {} of it: {}", e.offset, e.reason),
                 )
             })?;
         let by_id = series.iter().enumerate().map(|(i, s)| (s.id, i)).collect();

@@ -4,7 +4,7 @@
 //! chunks add min, max and sum (float sum in f64; integer and unsigned sums wrap as InfluxDB's
 //! do). The encoding is in FORMAT.md.
 
-use crate::encoding::{put_bytes, put_ivarint, put_uvarint, DecodeError, Reader};
+use crate::encoding::{decode_value, encode_value, put_ivarint, put_uvarint, DecodeError, Reader};
 use crate::memtable::Values;
 use crate::model::{FieldType, FieldValue, OwnedFieldValue};
 
@@ -74,9 +74,10 @@ impl ChunkStats {
         match self.numeric {
             None => {}
             Some(NumericStats::Float { min, max, sum }) => {
-                for x in [min, max, sum] {
-                    out.extend_from_slice(&x.to_bits().to_le_bytes());
-                }
+                // min and max are readings, usually short decimals; the sum rarely is.
+                encode_value(&FieldValue::Float(min), out);
+                encode_value(&FieldValue::Float(max), out);
+                out.extend_from_slice(&sum.to_bits().to_le_bytes());
             }
             Some(NumericStats::Integer { min, max, sum }) => {
                 for x in [min, max, sum] {
@@ -103,8 +104,8 @@ impl ChunkStats {
         let last = get_value(r, t)?;
         let numeric = match t {
             FieldType::Float => Some(NumericStats::Float {
-                min: f64::from_bits(r.u64_le()?),
-                max: f64::from_bits(r.u64_le()?),
+                min: get_float(r)?,
+                max: get_float(r)?,
                 sum: f64::from_bits(r.u64_le()?),
             }),
             FieldType::Integer => Some(NumericStats::Integer {
@@ -131,21 +132,28 @@ impl ChunkStats {
 }
 
 fn put_value(v: &OwnedFieldValue, out: &mut Vec<u8>) {
-    match v {
-        FieldValue::Float(x) => out.extend_from_slice(&x.to_bits().to_le_bytes()),
-        FieldValue::Integer(x) => put_ivarint(out, *x),
-        FieldValue::Unsigned(x) => put_uvarint(out, *x),
-        FieldValue::String(s) => put_bytes(out, s.as_bytes()),
-        FieldValue::Boolean(b) => out.push(u8::from(*b)),
-    }
+    encode_value(v, out);
 }
 
 fn get_value(r: &mut Reader<'_>, t: FieldType) -> Result<OwnedFieldValue, DecodeError> {
-    Ok(match t {
-        FieldType::Float => FieldValue::Float(f64::from_bits(r.u64_le()?)),
-        FieldType::Integer => FieldValue::Integer(r.ivarint()?),
-        FieldType::Unsigned => FieldValue::Unsigned(r.uvarint()?),
-        FieldType::String => FieldValue::String(r.str()?.to_owned().into()),
-        FieldType::Boolean => FieldValue::Boolean(r.u8()? != 0),
-    })
+    let at = r.position();
+    let v = decode_value(r)?;
+    if v.field_type() != t {
+        return Err(DecodeError {
+            offset: at,
+            reason: "statistic of another type than its chunk",
+        });
+    }
+    Ok(v)
+}
+
+fn get_float(r: &mut Reader<'_>) -> Result<f64, DecodeError> {
+    let at = r.position();
+    match decode_value(r)? {
+        FieldValue::Float(x) => Ok(x),
+        _ => Err(DecodeError {
+            offset: at,
+            reason: "float statistic of another type",
+        }),
+    }
 }

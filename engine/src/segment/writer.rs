@@ -117,10 +117,20 @@ impl SegmentWriter {
         let tmp = &self.tmp;
         let mut index = Vec::new();
         format::encode_index(&self.metas, &mut index);
-        let index_offset = self.w.pos;
-        self.w.put(&index).at(tmp)?;
-        let trailer = format::trailer(index_offset, index.len() as u64, crc32fast::hash(&index));
-        self.w.put(&trailer).at(tmp)?;
+        // The index is mostly small varints and statistics: zstd usually halves it.
+        let (stored, raw_len) = match zstd::bulk::compress(&index, 3) {
+            Ok(z) if z.len() < index.len() => (z, index.len() as u64),
+            _ => (index, 0),
+        };
+        let trailer = format::Trailer {
+            index_offset: self.w.pos,
+            stored_len: stored.len() as u64,
+            raw_len,
+            crc: crc32fast::hash(&stored),
+            version: format::VERSION,
+        };
+        self.w.put(&stored).at(tmp)?;
+        self.w.put(&trailer.encode()).at(tmp)?;
         self.summary.bytes = self.w.pos;
         let file = self
             .w
