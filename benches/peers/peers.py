@@ -150,11 +150,13 @@ def table(results: list[dict], ds) -> str:
                     else "")
                 for k, v in d["parts"].items()))
         after = r.get("disk_after_stop", {}).get("apparent")
-        if after is not None and "bytes" in r and after != r["bytes"]:
+        if after is not None and "bytes" in r and abs(after - r["bytes"]) > 0.01 * r["bytes"]:
             notes.append(f"after stop the dir holds {human(after)} (measured: while running, "
                          "after persist)")
         if r.get("runs", 1) > 1:
-            notes.append(f"medians of {r['runs']} runs")
+            rates = sorted(x["load_rate"] for x in r.get("all_runs", []) if x.get("load_rate"))
+            notes.append(f"medians of {r['runs']} runs" + (
+                f" (load rate {rates[0]:,.0f}–{rates[-1]:,.0f} values/s)" if rates else ""))
         if r.get("persist") and not r["persist"].get("complete", True):
             notes.append("persist/compaction did not finish: " + r["persist"].get("note", ""))
         out.append(f"* {r['system']}: " + "; ".join(n for n in notes if n))

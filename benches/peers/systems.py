@@ -575,7 +575,10 @@ class GanzhiCmd(System):
     `target/release/ganzhi import --data-dir {dir} {file}`, timed, then measure {dir}.
     An optional count template prints the stored value count (its last integer is used)."""
     name = "ganzhi"
-    caveat = "loaded by the command template, not over HTTP: load rate is not comparable 1:1"
+    caveat = ("loaded by the command template, not over HTTP: its load time includes reading "
+              "the file and whatever flush/compaction the command does, so the load rate is not "
+              "comparable 1:1; durability as the command's options say (ganzhi import: "
+              "--fsync always by default)")
 
     def __init__(self, workdir, template: str, count_template: str | None = None):
         super().__init__(workdir)
