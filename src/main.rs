@@ -198,7 +198,22 @@ fn import(
     db.compact(true)?;
     let compact = compacted.elapsed().as_secs_f64();
     let bytes = db.disk_bytes()?;
+    // Read everything back: what is stored, not what was sent.
+    let counted = Instant::now();
+    let mut stored = 0u64;
+    for m in db.measurements(name)? {
+        for series in db.scan(name, &m, &TagPredicate::All, &[], TimeRange::ALL)? {
+            stored += series
+                .rows
+                .iter()
+                .map(|r| r.values.iter().flatten().count() as u64)
+                .sum::<u64>();
+        }
+    }
+    let count = counted.elapsed().as_secs_f64();
     println!("values {values}");
+    println!("values_stored {stored}");
+    println!("scan_all_seconds {count:.3}");
     println!("ingest_seconds {ingest:.3}");
     println!("values_per_second {:.0}", values as f64 / ingest);
     println!("flush_seconds {flush:.3}");

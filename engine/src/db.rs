@@ -513,6 +513,13 @@ impl Db {
             .collect()
     }
 
+    /// The measurements of database `db`, sorted.
+    pub fn measurements(&self, db: &str) -> Result<Vec<String>> {
+        let database = self.database(db)?;
+        let index = database.index();
+        Ok(index.measurements().map(str::to_owned).collect())
+    }
+
     /// Bytes on disk under the data directory (WAL, segments, manifests, catalog).
     pub fn disk_bytes(&self) -> Result<u64> {
         fn walk(dir: &Path) -> Result<u64> {
