@@ -564,3 +564,60 @@ const _: fn() = || {
     fn send_sync<T: Send + Sync>() {}
     send_sync::<Db>();
 };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::line_protocol::LineParser;
+
+    fn options() -> Options {
+        Options {
+            fsync: Fsync::Never,
+            background_maintenance: false,
+            ..Options::default()
+        }
+    }
+
+    /// A batch resolved before a flush and committed after it lands in a WAL segment that
+    /// follows the flush; that segment must define the batch's series and fields itself,
+    /// because the segments that first defined them are deleted by the flush.
+    #[test]
+    fn a_batch_resolved_before_a_flush_defines_what_it_uses() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(dir.path(), options()).unwrap();
+        db.create_database("city").unwrap();
+        db.write_lines("city", b"air,station=a pm25=1 1\n", Precision::Nanoseconds)
+            .unwrap();
+
+        let database = db.database("city").unwrap();
+        let mut resolver = Resolver::new(&database, db.inner.epoch.load(Ordering::Acquire));
+        for line in LineParser::new(b"air,station=a pm25=2 2\n", Precision::Nanoseconds) {
+            resolver.add(&line.unwrap(), 0).unwrap();
+        }
+        // The series and field are logged already: the batch carries no definitions...
+        assert!(resolver.batch.new_series.is_empty() && resolver.batch.new_fields.is_empty());
+        db.flush().unwrap(); // ...and the WAL segment that had them is gone now.
+        db.commit(&database, resolver).unwrap();
+        drop(database);
+        drop(db);
+
+        // The one WAL segment left holds the batch, with its definitions.
+        let wal_dir = dir.path().join(WAL_DIR);
+        let seqs = wal::recovery::list_segments(&wal_dir).unwrap();
+        assert_eq!(seqs.len(), 1);
+        let bytes = fs::read(wal::segment::path(&wal_dir, seqs[0])).unwrap();
+        let (frames, _) = wal::segment::scan(&bytes);
+        assert_eq!(frames.len(), 1);
+        let rec = wal::record::decode(frames[0].1).unwrap();
+        assert_eq!(rec.batch.new_series.len(), 1);
+        assert_eq!(rec.batch.new_fields.len(), 1);
+
+        let db = Db::open(dir.path(), options()).unwrap();
+        assert_eq!(db.recovery_report().orphaned_points, 0);
+        let rows = db
+            .scan("city", "air", &TagPredicate::All, &[], TimeRange::ALL)
+            .unwrap();
+        let times: Vec<i64> = rows[0].rows.iter().map(|r| r.time).collect();
+        assert_eq!(times, vec![1, 2]);
+    }
+}
