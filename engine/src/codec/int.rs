@@ -150,7 +150,7 @@ impl Plan {
                 continue;
             };
             let size = est + packed_len(self.u.len(), k);
-            if best.map_or(true, |b| size < b.1) {
+            if best.is_none_or(|b| size < b.1) {
                 best = Some((k, size));
             }
         }
@@ -204,7 +204,7 @@ impl Plan {
                 continue;
             };
             let size = est + extra.div_ceil(8) + 2;
-            if best.map_or(true, |b| size < b.2) {
+            if best.is_none_or(|b| size < b.2) {
                 best = Some((d, mb, size));
             }
         }

@@ -1,4 +1,4 @@
-//! Static order-0 rANS over byte symbols, for the high bits of split integer streams.
+//! Static order-0 rANS over byte symbols: the high bits of split integer streams and tokens.
 //!
 //! zstd is far from the order-0 entropy on blocks of a few hundred small symbols (its frame,
 //! block and Huffman-table overheads, and literals that it often leaves raw), so split
@@ -299,7 +299,7 @@ impl<'a, 't> Decoder<'a, 't> {
             e as u8
         };
         let mut o = 0;
-        while self.i % STATES != 0 && o < out.len() {
+        while !self.i.is_multiple_of(STATES) && o < out.len() {
             out[o] = slow(&mut st[self.i % STATES], &mut pos);
             o += 1;
             self.i += 1;
