@@ -18,6 +18,7 @@ use crate::manifest::{self, Manifest, SegmentEntry};
 use crate::memtable::Memtable;
 use crate::schema::Schema;
 use crate::segment::Segment;
+use crate::series_file::SeriesFile;
 use crate::series_index::SeriesIndex;
 
 /// A live segment and its manifest entry.
@@ -68,15 +69,36 @@ impl Database {
         for entry in fs::read_dir(&dir).at(&dir)? {
             let path = entry.at(&dir)?.path();
             let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            let orphan = match manifest::parse_segment_file_name(name) {
-                Some(id) => !live.contains(&id),
-                None => name.ends_with(".tmp"),
+            let orphan = match (
+                manifest::parse_segment_file_name(name),
+                manifest::parse_series_file_name(name),
+            ) {
+                (Some(id), _) => !live.contains(&id),
+                (_, Some(id)) => id != manifest.series_file,
+                _ => name.ends_with(".tmp"),
             };
             if orphan {
                 fs::remove_file(&path).at(&path)?;
             }
         }
-        let mut index = SeriesIndex::default();
+        let mut damaged = Vec::new();
+        // The series file; if it is damaged, the index is rebuilt from the segments' own series
+        // tables below (slower, on the heap, but nothing is lost).
+        let series_file = match manifest.series_file {
+            0 => None,
+            id => {
+                let path = dir.join(manifest::series_file_name(id));
+                match SeriesFile::open(&path) {
+                    Ok(f) => Some(Arc::new(f)),
+                    Err(e) => {
+                        damaged.push((path, e.to_string()));
+                        None
+                    }
+                }
+            }
+        };
+        let rebuild_index = series_file.is_none();
+        let mut index = SeriesIndex::with_file(series_file);
         let mut schema = Schema::default();
         for def in &manifest.fields {
             schema
@@ -91,7 +113,6 @@ impl Database {
         let mut segments = Vec::with_capacity(manifest.segments.len());
         let mut entries = manifest.segments.clone();
         entries.sort_by_key(|e| e.order);
-        let mut damaged = Vec::new();
         for entry in entries {
             let path = dir.join(manifest::segment_file_name(entry.id));
             let segment = match Segment::open(&path) {
@@ -102,7 +123,7 @@ impl Database {
                 }
                 Err(e) => return Err(e),
             };
-            for s in segment.series() {
+            for s in segment.series().iter().filter(|_| rebuild_index) {
                 index
                     .insert_replayed(s.id, &s.key)
                     .map_err(|reason| Error::Corrupt {
@@ -208,10 +229,10 @@ impl Database {
         let mut dropped = 0;
         {
             let index = self.index();
-            if batch.series.iter().any(|s| index.by_id(*s).is_none()) {
+            if batch.series.iter().any(|s| !index.contains(*s)) {
                 let mut kept = Batch::default();
                 for i in 0..batch.point_count() {
-                    if index.by_id(batch.series[i]).is_none() {
+                    if !index.contains(batch.series[i]) {
                         dropped += 1;
                         continue;
                     }

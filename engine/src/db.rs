@@ -72,6 +72,15 @@ impl Default for Options {
     }
 }
 
+/// See [`Db::series_count`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SeriesCount {
+    pub total: usize,
+    pub on_heap: usize,
+    /// Size of the memory-mapped series file.
+    pub file_bytes: usize,
+}
+
 /// Settings of one database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DatabaseOptions {
@@ -513,11 +522,23 @@ impl Db {
             .collect()
     }
 
+    /// How many series database `db` has, and how many of them are held on the heap (created
+    /// since the last flush wrote the memory-mapped series file).
+    pub fn series_count(&self, db: &str) -> Result<SeriesCount> {
+        let database = self.database(db)?;
+        let index = database.index();
+        Ok(SeriesCount {
+            total: index.len(),
+            on_heap: index.in_memory(),
+            file_bytes: index.file().map_or(0, |f| f.mapped_bytes()),
+        })
+    }
+
     /// The measurements of database `db`, sorted.
     pub fn measurements(&self, db: &str) -> Result<Vec<String>> {
         let database = self.database(db)?;
-        let index = database.index();
-        Ok(index.measurements().map(str::to_owned).collect())
+        let measurements = database.index().measurements();
+        Ok(measurements)
     }
 
     /// Bytes on disk under the data directory (WAL, segments, manifests, catalog).

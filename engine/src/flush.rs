@@ -9,11 +9,33 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::database::{Database, LiveSegment};
+use crate::error::Error;
 use crate::error::Result;
 use crate::manifest::{partition_of, SegmentEntry};
 use crate::memtable::Column;
 use crate::merge::merge_runs;
 use crate::segment::{write_segment, Segment, SeriesData};
+use crate::series_file::{SeriesFile, SeriesFileError};
+
+fn series_file_error(path: &std::path::Path, e: SeriesFileError) -> Error {
+    match e {
+        SeriesFileError::Io { path, source } => Error::Io { path, source },
+        SeriesFileError::Corrupt {
+            path,
+            offset,
+            reason,
+        } => Error::Corrupt {
+            path,
+            offset,
+            reason,
+        },
+        other => Error::Corrupt {
+            path: path.to_path_buf(),
+            offset: 0,
+            reason: other.to_string(),
+        },
+    }
+}
 
 /// Writes `db`'s frozen memtables to segments and swaps them in. `wal_replay_from` is the
 /// first WAL segment whose records are not in the frozen memtables.
@@ -32,7 +54,7 @@ pub fn flush_frozen(db: &Database, wal_replay_from: u64, block_rows: usize) -> R
     let mut keyed: Vec<(String, crate::batch::SeriesId)> = {
         let index = db.index();
         ids.into_iter()
-            .filter_map(|id| index.by_id(id).map(|e| (e.key.to_string(), id)))
+            .filter_map(|id| index.key_of(id).map(|k| (k.to_owned(), id)))
             .collect()
     };
     keyed.sort();
@@ -90,6 +112,27 @@ pub fn flush_frozen(db: &Database, wal_replay_from: u64, block_rows: usize) -> R
             segment: Segment::open(&path)?,
         }));
     }
+    // The series created since the last series file join it in a new one, named by the same
+    // manifest as the segments that use them.
+    let (new_series, old_file) = {
+        let index = db.index();
+        (index.memory_series(), index.file().cloned())
+    };
+    let mut series_file = None;
+    if !new_series.is_empty() {
+        let id = next.next_segment_id;
+        next.next_segment_id += 1;
+        let path = db.dir().join(crate::manifest::series_file_name(id));
+        let new = new_series.iter().map(|(id, k)| (id.0, k.clone()));
+        match &old_file {
+            Some(f) => SeriesFile::write(&path, crate::series_file::merge_sorted(f, new)),
+            None => SeriesFile::write(&path, new),
+        }
+        .map_err(|e| series_file_error(&path, e))?;
+        let file = SeriesFile::open(&path).map_err(|e| series_file_error(&path, e))?;
+        next.series_file = id;
+        series_file = Some(Arc::new(file));
+    }
     next.wal_replay_from = next.wal_replay_from.max(wal_replay_from);
     next.next_series_id = db.index().next_id();
     {
@@ -98,7 +141,19 @@ pub fn flush_frozen(db: &Database, wal_replay_from: u64, block_rows: usize) -> R
         next.fields = schema.defs();
     }
     next.store(db.dir())?;
+    let old_series_file = manifest.series_file;
     *manifest = next;
+    if let Some(file) = series_file {
+        let written: Vec<_> = new_series.iter().map(|(id, _)| *id).collect();
+        db.index_mut().adopt_file(file, &written);
+        if old_series_file != 0 {
+            // Readers holding the old file keep their mapping; the name can go.
+            let _ = std::fs::remove_file(
+                db.dir()
+                    .join(crate::manifest::series_file_name(old_series_file)),
+            );
+        }
+    }
 
     let mut st = db.state_mut();
     st.frozen.drain(..frozen.len());

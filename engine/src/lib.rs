@@ -36,12 +36,13 @@ mod retention;
 mod scan;
 pub mod schema;
 pub mod segment;
+pub mod series_file;
 pub mod series_index;
 pub mod wal;
 mod write;
 
 pub use compaction::CompactionPolicy;
-pub use db::{DatabaseOptions, Db, Options};
+pub use db::{DatabaseOptions, Db, Options, SeriesCount};
 pub use error::{Error, RejectedLine, Result, WriteSummary};
 pub use model::{FieldType, FieldValue, OwnedFieldValue, Precision};
 pub use point::Point;

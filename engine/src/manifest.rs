@@ -48,6 +48,8 @@ pub struct Manifest {
     pub next_order: u64,
     pub next_series_id: u64,
     pub next_field_id: u32,
+    /// The series file (`series-<id>.idx`), 0 if none has been written yet.
+    pub series_file: u64,
     pub partition_ns: i64,
     /// 0: keep forever.
     pub retention_ns: i64,
@@ -65,6 +67,7 @@ impl Default for Manifest {
             next_order: 1,
             next_series_id: 0,
             next_field_id: 0,
+            series_file: 0,
             partition_ns: DEFAULT_PARTITION_NS,
             retention_ns: 0,
             fields: Vec::new(),
@@ -75,6 +78,16 @@ impl Default for Manifest {
 
 pub fn segment_file_name(id: u64) -> String {
     format!("{id:016}.seg")
+}
+
+pub fn series_file_name(id: u64) -> String {
+    format!("series-{id:016}.idx")
+}
+
+pub fn parse_series_file_name(name: &str) -> Option<u64> {
+    let digits = name.strip_prefix("series-")?.strip_suffix(".idx")?;
+    (digits.len() == 16 && digits.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| digits.parse().ok())?
 }
 
 pub fn parse_segment_file_name(name: &str) -> Option<u64> {
@@ -117,6 +130,7 @@ impl Manifest {
         put_uvarint(&mut b, self.next_order);
         put_uvarint(&mut b, self.next_series_id);
         put_uvarint(&mut b, u64::from(self.next_field_id));
+        put_uvarint(&mut b, self.series_file);
         put_ivarint(&mut b, self.partition_ns);
         put_ivarint(&mut b, self.retention_ns);
         put_uvarint(&mut b, self.fields.len() as u64);
@@ -181,6 +195,7 @@ fn decode(bytes: &[u8], path: &Path) -> Result<Manifest> {
         next_series_id: r.uvarint().map_err(e)?,
         next_field_id: u32::try_from(r.uvarint().map_err(e)?)
             .map_err(|_| corrupt(16, "field id overflow".into()))?,
+        series_file: r.uvarint().map_err(e)?,
         partition_ns: r.ivarint().map_err(e)?,
         retention_ns: r.ivarint().map_err(e)?,
         fields: Vec::new(),

@@ -11,7 +11,6 @@ use crate::error::Result;
 use crate::memtable::{Column, Memtable};
 use crate::merge::merge_runs;
 use crate::model::{FieldType, OwnedFieldValue};
-use crate::series_index::SeriesEntry;
 
 /// An inclusive time range in nanoseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,13 +51,18 @@ impl TagPredicate {
         TagPredicate::Eq(k.into(), v.into())
     }
 
-    pub fn matches(&self, series: &SeriesEntry) -> bool {
+    /// Whether a series with these tags (sorted by key) matches.
+    pub fn matches(&self, tags: &[(String, String)]) -> bool {
+        let tag = |k: &str| {
+            tags.binary_search_by(|(key, _)| key.as_str().cmp(k))
+                .map_or("", |i| tags[i].1.as_str())
+        };
         match self {
             TagPredicate::All => true,
-            TagPredicate::Eq(k, v) => series.tag(k).unwrap_or("") == v,
-            TagPredicate::NotEq(k, v) => series.tag(k).unwrap_or("") != v,
-            TagPredicate::And(ps) => ps.iter().all(|p| p.matches(series)),
-            TagPredicate::Or(ps) => ps.iter().any(|p| p.matches(series)),
+            TagPredicate::Eq(k, v) => tag(k) == v,
+            TagPredicate::NotEq(k, v) => tag(k) != v,
+            TagPredicate::And(ps) => ps.iter().all(|p| p.matches(tags)),
+            TagPredicate::Or(ps) => ps.iter().any(|p| p.matches(tags)),
         }
     }
 }
@@ -105,27 +109,28 @@ pub(crate) fn scan(
                 .collect()
         }
     };
-    let mut series: Vec<_> = {
-        let index = db.index();
-        index
-            .measurement_series(measurement)
-            .filter(|s| tags.matches(s))
-            .cloned()
-            .collect()
-    };
-    series.sort_by(|a, b| a.key.cmp(&b.key));
+    // (id, key, tags) of the matching series, ascending by key.
+    let series: Vec<_> = db
+        .index()
+        .measurement_series(measurement)
+        .into_iter()
+        .filter_map(|(id, key)| {
+            let (_, tag_list) = crate::line_protocol::parse_series_key(&key)?;
+            tags.matches(&tag_list).then_some((id, key, tag_list))
+        })
+        .collect();
     let snapshot = db.snapshot();
     let wanted: Vec<(FieldId, FieldType)> = selected.iter().map(|(f, _, t)| (*f, *t)).collect();
 
     let mut out = Vec::new();
-    for s in series {
+    for (sid, key, tag_list) in series {
         // Runs per field, oldest source first: segments by order, then memtables.
         let mut runs: Vec<Vec<Column>> = vec![Vec::new(); wanted.len()];
         for live in &snapshot.segments {
             if live.entry.max_time < range.min || live.entry.min_time > range.max {
                 continue;
             }
-            let Some(meta) = live.segment.find(s.id) else {
+            let Some(meta) = live.segment.find(sid) else {
                 continue;
             };
             let cols = live
@@ -136,7 +141,7 @@ pub(crate) fn scan(
             }
         }
         for m in &snapshot.memtables {
-            let Some(buffer) = m.get(s.id) else { continue };
+            let Some(buffer) = m.get(sid) else { continue };
             let mut buffer = Memtable::lock_buffer(&buffer);
             for ((fid, t), r) in wanted.iter().zip(runs.iter_mut()) {
                 if let Some(col) = buffer.column(*fid) {
@@ -162,13 +167,9 @@ pub(crate) fn scan(
             continue;
         }
         out.push(SeriesRows {
-            key: s.key.to_string(),
-            measurement: s.measurement.to_string(),
-            tags: s
-                .tags
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
+            key,
+            measurement: measurement.to_owned(),
+            tags: tag_list,
             fields: selected.iter().map(|(_, k, t)| (k.clone(), *t)).collect(),
             rows,
         });

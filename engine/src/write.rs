@@ -116,29 +116,36 @@ impl<'d> Resolver<'d> {
             self.key.push('=');
             write_tag_component(&mut self.key, v);
         }
-        let found = self.db.index().get(&self.key).cloned();
-        let entry = match found {
-            Some(e) => e,
+        let found = {
+            let index = self.db.index();
+            index
+                .id_of(&self.key)
+                .map(|id| (id, index.is_logged(id), index.mem_entry(id).cloned()))
+        };
+        let (id, logged, entry) = match found {
+            Some(f) => f,
             None => {
-                let tags: Vec<(&str, &str)> = line
-                    .tags
-                    .iter()
-                    .map(|(k, v)| (k.as_ref(), v.as_ref()))
-                    .collect();
-                self.db
+                let (id, created) = self
+                    .db
                     .index_mut()
-                    .get_or_create(&self.key, &line.measurement, &tags)
-                    .0
+                    .get_or_create(&self.key, &line.measurement);
+                // Another writer may have created it first: then `created` is None and the
+                // entry is looked up again.
+                let entry = created.or_else(|| self.db.index().mem_entry(id).cloned());
+                let logged = entry.as_ref().is_none_or(|e| e.is_logged());
+                (id, logged, entry)
             }
         };
-        if !entry.is_logged() && self.seen_series.insert(entry.id) {
+        if !logged && self.seen_series.insert(id) {
             self.batch.new_series.push(crate::batch::SeriesDef {
-                id: entry.id,
-                key: entry.key.to_string(),
+                id,
+                key: self.key.clone(),
             });
-            self.defined_series.push(entry.clone());
+            if let Some(e) = entry {
+                self.defined_series.push(e);
+            }
         }
-        entry.id
+        id
     }
 
     pub fn epoch(&self) -> u64 {
@@ -151,11 +158,13 @@ impl<'d> Resolver<'d> {
         let index = self.db.index();
         for &sid in &self.batch.series {
             if self.seen_series.insert(sid) {
-                if let Some(e) = index.by_id(sid) {
+                if let Some(key) = index.key_of(sid) {
                     self.batch.new_series.push(crate::batch::SeriesDef {
                         id: sid,
-                        key: e.key.to_string(),
+                        key: key.to_owned(),
                     });
+                }
+                if let Some(e) = index.mem_entry(sid) {
                     self.defined_series.push(e.clone());
                 }
             }

@@ -265,3 +265,73 @@ fn background_maintenance_flushes_a_full_memtable() {
         .unwrap();
     assert_eq!(series[0].rows.len(), 20_000);
 }
+
+#[test]
+fn flushed_series_move_to_the_mapped_series_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::open(dir.path(), options()).unwrap();
+    db.create_database("city").unwrap();
+    let body: String = (0..300)
+        .map(|i| format!("power,district=d{},meter=m{i:04} kw={i} 1\n", i % 7))
+        .collect();
+    write(&db, &body);
+    let before = db.series_count("city").unwrap();
+    assert_eq!(
+        (before.total, before.on_heap, before.file_bytes),
+        (300, 300, 0)
+    );
+    db.flush().unwrap();
+    let after = db.series_count("city").unwrap();
+    assert_eq!((after.total, after.on_heap), (300, 0));
+    assert!(after.file_bytes > 0);
+    assert_eq!(files(dir.path(), "idx").len(), 1);
+    // A new series lives on the heap until the next flush, which rewrites the file.
+    write(&db, "power,district=d0,meter=new kw=1 2\n");
+    assert_eq!(db.series_count("city").unwrap().on_heap, 1);
+    db.flush().unwrap();
+    assert_eq!(db.series_count("city").unwrap().on_heap, 0);
+    assert_eq!(
+        files(dir.path(), "idx").len(),
+        1,
+        "the old series file is removed"
+    );
+    drop(db);
+    let db = Db::open(dir.path(), options()).unwrap();
+    let count = db.series_count("city").unwrap();
+    assert_eq!((count.total, count.on_heap), (301, 0));
+    let d0 = TagPredicate::eq("district", "d0");
+    let series = db.scan("city", "power", &d0, &[], TimeRange::ALL).unwrap();
+    assert_eq!(series.len(), 43 + 1);
+    // New writes to known series add nothing to the heap.
+    write(&db, "power,district=d0,meter=m0000 kw=5 3\n");
+    assert_eq!(db.series_count("city").unwrap().on_heap, 0);
+}
+
+#[test]
+fn a_damaged_series_file_is_rebuilt_from_the_segments() {
+    let dir = tempfile::tempdir().unwrap();
+    let (river, _) = two_segments(dir.path());
+    let idx = files(dir.path(), "idx");
+    assert_eq!(idx.len(), 1);
+    let mut bytes = fs::read(&idx[0]).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0xff;
+    fs::write(&idx[0], &bytes).unwrap();
+    let db = Db::open(dir.path(), options()).unwrap();
+    let damaged = db.damaged_segments();
+    assert_eq!(damaged.len(), 1);
+    assert_eq!(damaged[0].0, idx[0]);
+    assert_eq!(levels(&db, "river").len(), 100);
+    let noise = db
+        .scan("city", "noise", &TagPredicate::All, &[], TimeRange::ALL)
+        .unwrap();
+    assert_eq!(noise[0].rows.len(), 100);
+    // The next flush writes a good series file again.
+    write(&db, "river,gauge=g2 level=1 5\n");
+    db.flush().unwrap();
+    drop(db);
+    let db = Db::open(dir.path(), options()).unwrap();
+    assert!(db.damaged_segments().is_empty());
+    assert_eq!(db.series_count("city").unwrap().total, 3);
+    assert!(river.exists());
+}

@@ -590,7 +590,7 @@ fn ns_per(start: std::time::Instant, n: usize) -> f64 {
 
 /// One million series of `power,district=dN,meter=mNNNNNN` (100 districts, one meter per
 /// series, ids in meter order). Reports size, heap after open and lookup latency:
-/// `cargo test --release -p ganzhi-engine one_million_series -- --ignored --nocapture`
+/// `cargo test --release -p ganzhi-engine --lib one_million_series -- --ignored --nocapture`
 #[test]
 #[ignore = "scale test: run in release with --ignored --nocapture"]
 fn one_million_series() {
