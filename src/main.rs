@@ -191,6 +191,10 @@ fn import(
             .sum::<Result<u64>>()
     })?;
     let ingest = started.elapsed().as_secs_f64();
+    let wal_bytes = db
+        .wal_stats()
+        .bytes
+        .load(std::sync::atomic::Ordering::Relaxed);
     let flushed = Instant::now();
     db.flush()?;
     let flush = flushed.elapsed().as_secs_f64();
@@ -216,6 +220,14 @@ fn import(
     println!("scan_all_seconds {count:.3}");
     println!("ingest_seconds {ingest:.3}");
     println!("values_per_second {:.0}", values as f64 / ingest);
+    println!(
+        "wal_bytes_per_value {:.2}",
+        wal_bytes as f64 / values as f64
+    );
+    println!(
+        "line_protocol_bytes_per_value {:.2}",
+        body.len() as f64 / values as f64
+    );
     println!("flush_seconds {flush:.3}");
     println!("compact_seconds {compact:.3}");
     println!("disk_bytes {bytes}");
