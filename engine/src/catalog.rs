@@ -4,14 +4,12 @@
 //! renamed over `catalog`, and the directory fsynced, so a crash leaves either the old or the
 //! new catalog, never a mix. FORMAT.md gives the bytes.
 
-use std::fs::{self, File};
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::batch::DbId;
-use crate::encoding::{put_bytes, put_uvarint, Reader};
-use crate::error::{Error, IoContext, Result};
-use crate::wal::writer::sync_dir;
+use crate::encoding::{put_bytes, put_uvarint, DecodeError, Reader};
+use crate::envelope;
+use crate::error::{Error, Result};
 
 const MAGIC: [u8; 8] = *b"GNZHCAT\0";
 const VERSION: u32 = 1;
@@ -42,27 +40,14 @@ impl Default for CatalogFile {
 impl CatalogFile {
     /// Reads `dir/catalog`; a missing file is an empty catalog.
     pub fn load(dir: &Path) -> Result<CatalogFile> {
-        let path = dir.join(FILE_NAME);
-        let bytes = match fs::read(&path) {
-            Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(CatalogFile::default()),
-            Err(e) => return Err(Error::Io { path, source: e }),
-        };
-        decode(&bytes, &path)
+        match envelope::load(dir, FILE_NAME, MAGIC, VERSION)? {
+            None => Ok(CatalogFile::default()),
+            Some(body) => decode(&body).map_err(|d| envelope::body_error(&dir.join(FILE_NAME), d)),
+        }
     }
 
     /// Replaces `dir/catalog` atomically and durably.
     pub fn store(&self, dir: &Path) -> Result<()> {
-        let path = dir.join(FILE_NAME);
-        let tmp = dir.join(format!("{FILE_NAME}.tmp"));
-        let mut f = File::create(&tmp).at(&tmp)?;
-        f.write_all(&self.encode()).at(&tmp)?;
-        f.sync_all().at(&tmp)?;
-        fs::rename(&tmp, &path).at(&path)?;
-        sync_dir(dir)
-    }
-
-    fn encode(&self) -> Vec<u8> {
         let mut body = Vec::new();
         put_uvarint(&mut body, self.next_id);
         put_uvarint(&mut body, self.databases.len() as u64);
@@ -70,49 +55,18 @@ impl CatalogFile {
             put_uvarint(&mut body, db.id.0);
             put_bytes(&mut body, db.name.as_bytes());
         }
-        let mut out = Vec::with_capacity(body.len() + 20);
-        out.extend_from_slice(&MAGIC);
-        out.extend_from_slice(&VERSION.to_le_bytes());
-        out.extend_from_slice(&(body.len() as u32).to_le_bytes());
-        out.extend_from_slice(&body);
-        out.extend_from_slice(&crc32fast::hash(&body).to_le_bytes());
-        out
+        envelope::store(dir, FILE_NAME, MAGIC, VERSION, &body)
     }
 }
 
-fn decode(bytes: &[u8], path: &Path) -> Result<CatalogFile> {
-    let corrupt = |offset: usize, reason: String| Error::Corrupt {
-        path: PathBuf::from(path),
-        offset: offset as u64,
-        reason,
-    };
-    let mut r = Reader::new(bytes);
-    let magic: [u8; 8] = r.array().map_err(|e| corrupt(e.offset, e.to_string()))?;
-    if magic != MAGIC {
-        return Err(corrupt(0, "bad magic number".into()));
-    }
-    let version = r.u32_le().map_err(|e| corrupt(e.offset, e.to_string()))?;
-    if version != VERSION {
-        return Err(Error::UnsupportedVersion {
-            path: path.to_path_buf(),
-            found: version,
-            supported: VERSION,
-        });
-    }
-    let len = r.u32_le().map_err(|e| corrupt(e.offset, e.to_string()))? as usize;
-    let body = r.take(len).map_err(|e| corrupt(e.offset, e.to_string()))?;
-    let crc = r.u32_le().map_err(|e| corrupt(e.offset, e.to_string()))?;
-    if crc32fast::hash(body) != crc {
-        return Err(corrupt(16, "checksum mismatch".into()));
-    }
-    let body_err = |e: crate::encoding::DecodeError| corrupt(16 + e.offset, e.reason.into());
+fn decode(body: &[u8]) -> Result<CatalogFile, DecodeError> {
     let mut r = Reader::new(body);
-    let next_id = r.uvarint().map_err(body_err)?;
-    let n = r.count(2).map_err(body_err)?;
+    let next_id = r.uvarint()?;
+    let n = r.count(2)?;
     let mut databases = Vec::with_capacity(n);
     for _ in 0..n {
-        let id = DbId(r.uvarint().map_err(body_err)?);
-        let name = r.str().map_err(body_err)?.to_owned();
+        let id = DbId(r.uvarint()?);
+        let name = r.str()?.to_owned();
         databases.push(DatabaseEntry { id, name });
     }
     Ok(CatalogFile { next_id, databases })
@@ -138,6 +92,7 @@ pub fn validate_name(name: &str) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
     #[test]
     fn store_then_load_round_trips() {

@@ -23,6 +23,7 @@ mod compaction;
 mod database;
 mod db;
 pub mod encoding;
+mod envelope;
 pub mod error;
 mod flush;
 pub mod line_protocol;

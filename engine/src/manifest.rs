@@ -8,15 +8,13 @@
 //! - WAL records of this database in WAL segments numbered below `wal_replay_from` are already
 //!   in segments and are not replayed.
 
-use std::fs::{self, File};
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::batch::{FieldDef, FieldId};
 use crate::encoding::{put_bytes, put_ivarint, put_uvarint, DecodeError, Reader};
-use crate::error::{Error, IoContext, Result};
+use crate::envelope;
+use crate::error::{Error, Result};
 use crate::model::FieldType;
-use crate::wal::writer::sync_dir;
 
 const MAGIC: [u8; 8] = *b"GNZHMAN\0";
 const VERSION: u32 = 1;
@@ -104,23 +102,24 @@ pub fn partition_of(t: i64, partition_ns: i64) -> i64 {
 impl Manifest {
     /// Reads `dir/MANIFEST`; `None` if the database has none yet.
     pub fn load(dir: &Path) -> Result<Option<Manifest>> {
-        let path = dir.join(FILE_NAME);
-        let bytes = match fs::read(&path) {
-            Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(Error::Io { path, source: e }),
+        let Some(body) = envelope::load(dir, FILE_NAME, MAGIC, VERSION)? else {
+            return Ok(None);
         };
-        decode(&bytes, &path).map(Some)
+        let path = dir.join(FILE_NAME);
+        let m = decode(&body).map_err(|d| envelope::body_error(&path, d))?;
+        if m.partition_ns <= 0 {
+            return Err(Error::Corrupt {
+                path,
+                offset: envelope::BODY_OFFSET,
+                reason: "partition duration must be positive".into(),
+            });
+        }
+        Ok(Some(m))
     }
 
+    /// Replaces `dir/MANIFEST` atomically and durably.
     pub fn store(&self, dir: &Path) -> Result<()> {
-        let path = dir.join(FILE_NAME);
-        let tmp = dir.join(format!("{FILE_NAME}.tmp"));
-        let mut f = File::create(&tmp).at(&tmp)?;
-        f.write_all(&self.encode()).at(&tmp)?;
-        f.sync_all().at(&tmp)?;
-        fs::rename(&tmp, &path).at(&path)?;
-        sync_dir(dir)
+        envelope::store(dir, FILE_NAME, MAGIC, VERSION, &self.encode())
     }
 
     fn encode(&self) -> Vec<u8> {
@@ -151,69 +150,33 @@ impl Manifest {
             put_uvarint(&mut b, s.bytes);
             put_uvarint(&mut b, s.values);
         }
-        let mut out = Vec::with_capacity(b.len() + 20);
-        out.extend_from_slice(&MAGIC);
-        out.extend_from_slice(&VERSION.to_le_bytes());
-        out.extend_from_slice(&(b.len() as u32).to_le_bytes());
-        out.extend_from_slice(&b);
-        out.extend_from_slice(&crc32fast::hash(&b).to_le_bytes());
-        out
+        b
     }
 }
 
-fn decode(bytes: &[u8], path: &Path) -> Result<Manifest> {
-    let corrupt = |offset: usize, reason: String| Error::Corrupt {
-        path: PathBuf::from(path),
-        offset: offset as u64,
-        reason,
-    };
-    let head = |e: DecodeError| corrupt(e.offset, e.reason.to_string());
-    let mut r = Reader::new(bytes);
-    if r.array::<8>().map_err(head)? != MAGIC {
-        return Err(corrupt(0, "bad magic number".into()));
-    }
-    let version = r.u32_le().map_err(head)?;
-    if version != VERSION {
-        return Err(Error::UnsupportedVersion {
-            path: path.into(),
-            found: version,
-            supported: VERSION,
-        });
-    }
-    let len = r.u32_le().map_err(head)? as usize;
-    let body = r.take(len).map_err(head)?;
-    let crc = r.u32_le().map_err(head)?;
-    if crc32fast::hash(body) != crc {
-        return Err(corrupt(16, "checksum mismatch".into()));
-    }
-    let e = |d: DecodeError| corrupt(16 + d.offset, d.reason.to_string());
+fn decode(body: &[u8]) -> Result<Manifest, DecodeError> {
     let mut r = Reader::new(body);
     let mut m = Manifest {
-        wal_replay_from: r.uvarint().map_err(e)?,
-        next_segment_id: r.uvarint().map_err(e)?,
-        next_order: r.uvarint().map_err(e)?,
-        next_series_id: r.uvarint().map_err(e)?,
-        next_field_id: u32::try_from(r.uvarint().map_err(e)?)
-            .map_err(|_| corrupt(16, "field id overflow".into()))?,
-        series_file: r.uvarint().map_err(e)?,
-        partition_ns: r.ivarint().map_err(e)?,
-        retention_ns: r.ivarint().map_err(e)?,
+        wal_replay_from: r.uvarint()?,
+        next_segment_id: r.uvarint()?,
+        next_order: r.uvarint()?,
+        next_series_id: r.uvarint()?,
+        next_field_id: field_id(&mut r)?.0,
+        series_file: r.uvarint()?,
+        partition_ns: r.ivarint()?,
+        retention_ns: r.ivarint()?,
         fields: Vec::new(),
         segments: Vec::new(),
     };
-    if m.partition_ns <= 0 {
-        return Err(corrupt(16, "partition duration must be positive".into()));
-    }
-    for _ in 0..r.count(4).map_err(e)? {
+    for _ in 0..r.count(4)? {
+        let id = field_id(&mut r)?;
         let at = r.position();
-        let id = FieldId(
-            u32::try_from(r.uvarint().map_err(e)?)
-                .map_err(|_| corrupt(16 + at, "field id overflow".into()))?,
-        );
-        let field_type = FieldType::from_code(r.u8().map_err(e)?)
-            .ok_or_else(|| corrupt(16 + at, "unknown field type".into()))?;
-        let measurement = r.str().map_err(e)?.to_owned();
-        let key = r.str().map_err(e)?.to_owned();
+        let field_type = FieldType::from_code(r.u8()?).ok_or(DecodeError {
+            offset: at,
+            reason: "unknown field type",
+        })?;
+        let measurement = r.str()?.to_owned();
+        let key = r.str()?.to_owned();
         m.fields.push(FieldDef {
             id,
             measurement,
@@ -221,24 +184,41 @@ fn decode(bytes: &[u8], path: &Path) -> Result<Manifest> {
             field_type,
         });
     }
-    for _ in 0..r.count(8).map_err(e)? {
+    for _ in 0..r.count(8)? {
         m.segments.push(SegmentEntry {
-            id: r.uvarint().map_err(e)?,
-            order: r.uvarint().map_err(e)?,
-            partition: r.ivarint().map_err(e)?,
-            level: r.u8().map_err(e)?,
-            min_time: r.ivarint().map_err(e)?,
-            max_time: r.ivarint().map_err(e)?,
-            bytes: r.uvarint().map_err(e)?,
-            values: r.uvarint().map_err(e)?,
+            id: r.uvarint()?,
+            order: r.uvarint()?,
+            partition: r.ivarint()?,
+            level: r.u8()?,
+            min_time: r.ivarint()?,
+            max_time: r.ivarint()?,
+            bytes: r.uvarint()?,
+            values: r.uvarint()?,
+        });
+    }
+    if !r.is_empty() {
+        return Err(DecodeError {
+            offset: r.position(),
+            reason: "trailing bytes",
         });
     }
     Ok(m)
 }
 
+fn field_id(r: &mut Reader<'_>) -> Result<FieldId, DecodeError> {
+    let at = r.position();
+    u32::try_from(r.uvarint()?)
+        .map(FieldId)
+        .map_err(|_| DecodeError {
+            offset: at,
+            reason: "field id overflow",
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
     #[test]
     fn store_load_round_trip_and_corruption_is_named() {

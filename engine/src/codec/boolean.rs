@@ -46,13 +46,7 @@ pub(crate) fn encode(v: &[bool], out: &mut Vec<u8>) {
         bitmap
     };
     if best.len() > 32 {
-        if let Some(frame) = zst::compress(&best[1..]) {
-            if frame.len() + 1 < best.len() {
-                best.truncate(1);
-                best[0] |= int::ZSTD;
-                best.extend_from_slice(&frame);
-            }
-        }
+        zst::wrap_if_smaller(&mut best, int::ZSTD, |_, _| true);
     }
     out.extend_from_slice(&best);
 }

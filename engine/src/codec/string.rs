@@ -45,13 +45,9 @@ pub(crate) fn encode<S: AsRef<str>>(v: &[S], out: &mut Vec<u8>) {
         }
     }
     if best.len() > 32 {
-        if let Some(frame) = zst::compress(&best[1..]) {
-            if frame.len() + 1 < best.len() && best.len() - 1 <= zstd_limit(frame.len()) {
-                best.truncate(1);
-                best[0] |= int::ZSTD;
-                best.extend_from_slice(&frame);
-            }
-        }
+        zst::wrap_if_smaller(&mut best, int::ZSTD, |payload, frame| {
+            payload <= zstd_limit(frame)
+        });
     }
     out.extend_from_slice(&best);
 }

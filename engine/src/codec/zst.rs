@@ -24,6 +24,20 @@ pub fn compress(data: &[u8]) -> Option<Vec<u8>> {
     })
 }
 
+/// Replaces the payload of `encoded` (a scheme byte, then the payload) by a zstd frame of it
+/// and sets the scheme's zstd flag, when the frame is smaller and `allowed(payload length,
+/// frame length)` says the decoder will accept it.
+pub fn wrap_if_smaller(encoded: &mut Vec<u8>, flag: u8, allowed: impl Fn(usize, usize) -> bool) {
+    let Some(frame) = compress(encoded.get(1..).unwrap_or(&[])) else {
+        return;
+    };
+    if frame.len() + 1 < encoded.len() && allowed(encoded.len() - 1, frame.len()) {
+        encoded.truncate(1);
+        encoded[0] |= flag;
+        encoded.extend_from_slice(&frame);
+    }
+}
+
 /// Decompresses one frame into `out` (cleared first), refusing output longer than `limit`
 /// bytes; `at` is the frame's offset, for errors.
 pub fn decompress_into(
