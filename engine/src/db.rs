@@ -30,6 +30,7 @@ use crate::line_protocol::LineParser;
 use crate::maintenance::Maintenance;
 use crate::model::Precision;
 use crate::point::Point;
+use crate::query::{AggregateQuery, AggregateSeries, ExecStats};
 use crate::scan::{self, SeriesRows, TagPredicate, TimeRange};
 use crate::wal::{self, Fsync, RecoveryReport, WalStats, WalWriter};
 use crate::write::Resolver;
@@ -539,6 +540,17 @@ impl Db {
         let database = self.database(db)?;
         let measurements = database.index().measurements();
         Ok(measurements)
+    }
+
+    /// A windowed aggregate of one field (see [`AggregateQuery`]), answered from block
+    /// statistics wherever a block lies inside one window and nothing overlaps it.
+    pub fn aggregate(
+        &self,
+        db: &str,
+        query: &AggregateQuery<'_>,
+    ) -> Result<(Vec<AggregateSeries>, ExecStats)> {
+        let database = self.database(db)?;
+        crate::query::exec::aggregate(&database, query)
     }
 
     /// Bytes on disk under the data directory (WAL, segments, manifests, catalog).

@@ -1,0 +1,398 @@
+//! Aggregate functions and their accumulators.
+//!
+//! An [`Acc`] takes points one at a time ([`Acc::add`]) or a whole chunk through its statistics
+//! ([`Acc::add_stats`], when the chunk lies inside one window and nothing else overlaps it), and
+//! accumulators of several series merge ([`Acc::merge`]) for `GROUP BY` tags. Numbers keep their
+//! type as InfluxDB keeps them: the sum, min, max, first, last and spread of integers are
+//! integers; count is an integer; mean, stddev, median and percentile are floats.
+
+use std::cmp::Ordering;
+
+use crate::model::{FieldValue, OwnedFieldValue};
+use crate::segment::{ChunkStats, NumericStats};
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Aggregate {
+    Count,
+    Sum,
+    Mean,
+    Min,
+    Max,
+    First,
+    Last,
+    Spread,
+    Stddev,
+    Median,
+    /// The nearest-rank percentile, `0 < p <= 100`, as InfluxDB computes it.
+    Percentile(f64),
+}
+
+impl Aggregate {
+    /// Whether block statistics can stand in for the block's points.
+    pub fn uses_stats(self) -> bool {
+        !matches!(
+            self,
+            Aggregate::Stddev | Aggregate::Median | Aggregate::Percentile(_)
+        )
+    }
+
+    /// Selectors return a point's own value (and, without `GROUP BY time`, its time).
+    pub fn is_selector(self) -> bool {
+        matches!(
+            self,
+            Aggregate::Min | Aggregate::Max | Aggregate::First | Aggregate::Last
+        )
+    }
+
+    fn needs_values(self) -> bool {
+        !self.uses_stats()
+    }
+}
+
+/// A numeric value in its field's type.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Num {
+    F(f64),
+    I(i64),
+    U(u64),
+}
+
+impl Num {
+    pub fn from_value(v: &OwnedFieldValue) -> Option<Num> {
+        match v {
+            FieldValue::Float(x) => Some(Num::F(*x)),
+            FieldValue::Integer(x) => Some(Num::I(*x)),
+            FieldValue::Unsigned(x) => Some(Num::U(*x)),
+            _ => None,
+        }
+    }
+
+    pub fn as_f64(self) -> f64 {
+        match self {
+            Num::F(x) => x,
+            Num::I(x) => x as f64,
+            Num::U(x) => x as f64,
+        }
+    }
+
+    fn cmp(self, other: Num) -> Ordering {
+        match (self, other) {
+            (Num::I(a), Num::I(b)) => a.cmp(&b),
+            (Num::U(a), Num::U(b)) => a.cmp(&b),
+            (a, b) => a.as_f64().total_cmp(&b.as_f64()),
+        }
+    }
+
+    pub fn to_value(self) -> OwnedFieldValue {
+        match self {
+            Num::F(x) => FieldValue::Float(x),
+            Num::I(x) => FieldValue::Integer(x),
+            Num::U(x) => FieldValue::Unsigned(x),
+        }
+    }
+}
+
+/// The running state of one aggregate over one window (of one series or of a group).
+#[derive(Debug, Clone, Default)]
+pub struct Acc {
+    count: u64,
+    sum_f: f64,
+    sum_i: i128,
+    is_float: bool,
+    is_unsigned: bool,
+    min: Option<(Num, i64)>,
+    max: Option<(Num, i64)>,
+    first: Option<(i64, Num)>,
+    last: Option<(i64, Num)>,
+    values: Vec<f64>,
+    keep_values: bool,
+}
+
+impl Acc {
+    pub fn new(agg: Aggregate) -> Acc {
+        Acc {
+            keep_values: agg.needs_values(),
+            ..Acc::default()
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    pub fn add(&mut self, t: i64, v: Num) {
+        self.count += 1;
+        self.add_sum(v);
+        if let Num::F(x) = v {
+            if x.is_nan() {
+                return; // counted and summed, never a min, max, first or last
+            }
+        }
+        if self.min.is_none_or(|(m, _)| v.cmp(m) == Ordering::Less) {
+            self.min = Some((v, t));
+        }
+        if self.max.is_none_or(|(m, _)| v.cmp(m) == Ordering::Greater) {
+            self.max = Some((v, t));
+        }
+        if self.first.is_none_or(|(ft, _)| t < ft) {
+            self.first = Some((t, v));
+        }
+        if self.last.is_none_or(|(lt, _)| t >= lt) {
+            self.last = Some((t, v));
+        }
+        if self.keep_values {
+            self.values.push(v.as_f64());
+        }
+    }
+
+    fn add_sum(&mut self, v: Num) {
+        match v {
+            Num::F(x) => {
+                self.is_float = true;
+                self.sum_f += x;
+            }
+            Num::I(x) => self.sum_i += i128::from(x),
+            Num::U(x) => {
+                self.is_unsigned = true;
+                self.sum_i += i128::from(x);
+            }
+        }
+    }
+
+    /// Adds a whole chunk through its statistics. Only for aggregates that
+    /// [`Aggregate::uses_stats`], and only when the chunk lies in one window and no other source
+    /// has points in its time range. Min and max then carry the chunk's first time: callers use
+    /// stats for them only when output times are window starts.
+    pub fn add_stats(&mut self, s: &ChunkStats) {
+        let (Some(first), Some(last)) = (Num::from_value(&s.first), Num::from_value(&s.last))
+        else {
+            return;
+        };
+        self.count += u64::from(s.count);
+        let (min, max) = match s.numeric {
+            Some(NumericStats::Float { min, max, sum }) => {
+                self.is_float = true;
+                self.sum_f += sum;
+                (Num::F(min), Num::F(max))
+            }
+            Some(NumericStats::Integer { min, max, sum }) => {
+                self.sum_i += i128::from(sum);
+                (Num::I(min), Num::I(max))
+            }
+            Some(NumericStats::Unsigned { min, max, sum }) => {
+                self.is_unsigned = true;
+                self.sum_i += i128::from(sum);
+                (Num::U(min), Num::U(max))
+            }
+            None => return,
+        };
+        if !min.as_f64().is_nan() && self.min.is_none_or(|(m, _)| min.cmp(m) == Ordering::Less) {
+            self.min = Some((min, s.first_time));
+        }
+        if !max.as_f64().is_nan()
+            && self
+                .max
+                .is_none_or(|(m, _)| max.cmp(m) == Ordering::Greater)
+        {
+            self.max = Some((max, s.first_time));
+        }
+        if self.first.is_none_or(|(ft, _)| s.first_time < ft) {
+            self.first = Some((s.first_time, first));
+        }
+        if self.last.is_none_or(|(lt, _)| s.last_time >= lt) {
+            self.last = Some((s.last_time, last));
+        }
+    }
+
+    pub fn merge(&mut self, o: &Acc) {
+        self.count += o.count;
+        self.sum_f += o.sum_f;
+        self.sum_i += o.sum_i;
+        self.is_float |= o.is_float;
+        self.is_unsigned |= o.is_unsigned;
+        if let Some((v, t)) = o.min {
+            if self
+                .min
+                .is_none_or(|(m, mt)| v.cmp(m) == Ordering::Less || (v == m && t < mt))
+            {
+                self.min = Some((v, t));
+            }
+        }
+        if let Some((v, t)) = o.max {
+            if self
+                .max
+                .is_none_or(|(m, mt)| v.cmp(m) == Ordering::Greater || (v == m && t < mt))
+            {
+                self.max = Some((v, t));
+            }
+        }
+        if let Some((t, v)) = o.first {
+            if self.first.is_none_or(|(ft, _)| t < ft) {
+                self.first = Some((t, v));
+            }
+        }
+        // Ties between series: first keeps the earlier-merged series, last takes the later
+        // one (series merge in key order).
+        if let Some((t, v)) = o.last {
+            if self.last.is_none_or(|(lt, _)| t >= lt) {
+                self.last = Some((t, v));
+            }
+        }
+        self.values.extend_from_slice(&o.values);
+    }
+
+    /// The aggregate's value and, for selectors, the time of the selected point.
+    pub fn finish(&mut self, agg: Aggregate) -> Option<(OwnedFieldValue, Option<i64>)> {
+        if self.count == 0 {
+            return None;
+        }
+        let sum = || -> Num {
+            if self.is_float {
+                Num::F(self.sum_f + self.sum_i as f64)
+            } else if self.is_unsigned {
+                Num::U(self.sum_i as u64)
+            } else {
+                Num::I(self.sum_i as i64)
+            }
+        };
+        Some(match agg {
+            Aggregate::Count => (FieldValue::Integer(self.count as i64), None),
+            Aggregate::Sum => (sum().to_value(), None),
+            Aggregate::Mean => (FieldValue::Float(sum().as_f64() / self.count as f64), None),
+            Aggregate::Min => self.min.map(|(v, t)| (v.to_value(), Some(t)))?,
+            Aggregate::Max => self.max.map(|(v, t)| (v.to_value(), Some(t)))?,
+            Aggregate::First => self.first.map(|(t, v)| (v.to_value(), Some(t)))?,
+            Aggregate::Last => self.last.map(|(t, v)| (v.to_value(), Some(t)))?,
+            Aggregate::Spread => {
+                let (min, max) = (self.min?.0, self.max?.0);
+                let v = match (min, max) {
+                    (Num::I(a), Num::I(b)) => Num::I(b.wrapping_sub(a)),
+                    (Num::U(a), Num::U(b)) => Num::U(b.wrapping_sub(a)),
+                    (a, b) => Num::F(b.as_f64() - a.as_f64()),
+                };
+                (v.to_value(), None)
+            }
+            Aggregate::Stddev => {
+                let n = self.values.len();
+                if n < 2 {
+                    return None; // InfluxDB: the sample stddev of one point is null
+                }
+                let mean = self.values.iter().sum::<f64>() / n as f64;
+                let var = self
+                    .values
+                    .iter()
+                    .map(|x| (x - mean) * (x - mean))
+                    .sum::<f64>()
+                    / (n - 1) as f64;
+                (FieldValue::Float(var.sqrt()), None)
+            }
+            Aggregate::Median => {
+                let v = &mut self.values;
+                if v.is_empty() {
+                    return None;
+                }
+                v.sort_by(f64::total_cmp);
+                let n = v.len();
+                let m = if n % 2 == 1 {
+                    v[n / 2]
+                } else {
+                    (v[n / 2 - 1] + v[n / 2]) / 2.0
+                };
+                (FieldValue::Float(m), None)
+            }
+            Aggregate::Percentile(p) => {
+                let v = &mut self.values;
+                if v.is_empty() || !(p > 0.0 && p <= 100.0) {
+                    return None;
+                }
+                v.sort_by(f64::total_cmp);
+                // InfluxDB: index = floor(n * p / 100 + 0.5) - 1, clamped.
+                let n = v.len() as f64;
+                let i = ((n * p / 100.0 + 0.5).floor() as i64 - 1).clamp(0, v.len() as i64 - 1);
+                (FieldValue::Float(v[i as usize]), None)
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn acc_of(agg: Aggregate, points: &[(i64, f64)]) -> Acc {
+        let mut a = Acc::new(agg);
+        for &(t, v) in points {
+            a.add(t, Num::F(v));
+        }
+        a
+    }
+
+    #[test]
+    fn aggregates_of_a_few_points() {
+        let pts = [(10, 3.0), (20, 1.0), (30, 4.0), (40, 1.0), (50, 5.0)];
+        let f = |agg| acc_of(agg, &pts).finish(agg).unwrap();
+        assert_eq!(f(Aggregate::Count).0, FieldValue::Integer(5));
+        assert_eq!(f(Aggregate::Sum).0, FieldValue::Float(14.0));
+        assert_eq!(f(Aggregate::Mean).0, FieldValue::Float(2.8));
+        assert_eq!(f(Aggregate::Min), (FieldValue::Float(1.0), Some(20)));
+        assert_eq!(f(Aggregate::Max), (FieldValue::Float(5.0), Some(50)));
+        assert_eq!(f(Aggregate::First), (FieldValue::Float(3.0), Some(10)));
+        assert_eq!(f(Aggregate::Last), (FieldValue::Float(5.0), Some(50)));
+        assert_eq!(f(Aggregate::Spread).0, FieldValue::Float(4.0));
+        assert_eq!(f(Aggregate::Median).0, FieldValue::Float(3.0));
+        assert_eq!(f(Aggregate::Percentile(50.0)).0, FieldValue::Float(3.0));
+        assert_eq!(f(Aggregate::Percentile(100.0)).0, FieldValue::Float(5.0));
+        let FieldValue::Float(sd) = f(Aggregate::Stddev).0 else {
+            panic!()
+        };
+        assert!((sd - 1.788_854_381_999_831_7).abs() < 1e-12);
+    }
+
+    #[test]
+    fn integer_aggregates_stay_integers() {
+        let mut a = Acc::new(Aggregate::Sum);
+        for (t, v) in [(1, 5i64), (2, -3), (3, 10)] {
+            a.add(t, Num::I(v));
+        }
+        assert_eq!(
+            a.clone().finish(Aggregate::Sum).unwrap().0,
+            FieldValue::Integer(12)
+        );
+        assert_eq!(
+            a.clone().finish(Aggregate::Max).unwrap().0,
+            FieldValue::Integer(10)
+        );
+        assert_eq!(
+            a.finish(Aggregate::Spread).unwrap().0,
+            FieldValue::Integer(13)
+        );
+    }
+
+    #[test]
+    fn stats_and_points_agree_and_merge() {
+        let pts: Vec<(i64, f64)> = (0..100).map(|i| (i, (i * 7 % 13) as f64 / 10.0)).collect();
+        let times: Vec<i64> = pts.iter().map(|p| p.0).collect();
+        let values = crate::memtable::Values::Float(pts.iter().map(|p| p.1).collect());
+        let stats = ChunkStats::compute(&times, &values);
+        for agg in [
+            Aggregate::Count,
+            Aggregate::Sum,
+            Aggregate::Mean,
+            Aggregate::First,
+            Aggregate::Last,
+            Aggregate::Spread,
+        ] {
+            let mut by_stats = Acc::new(agg);
+            by_stats.add_stats(&stats);
+            let by_points = acc_of(agg, &pts).finish(agg);
+            assert_eq!(by_stats.finish(agg), by_points, "{agg:?}");
+        }
+        // Merging halves gives the whole.
+        let mut a = acc_of(Aggregate::Median, &pts[..40]);
+        a.merge(&acc_of(Aggregate::Median, &pts[40..]));
+        assert_eq!(
+            a.finish(Aggregate::Median),
+            acc_of(Aggregate::Median, &pts).finish(Aggregate::Median)
+        );
+    }
+}

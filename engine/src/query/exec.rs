@@ -1,0 +1,281 @@
+//! Windowed aggregation of one field, pushed down into the segments.
+//!
+//! Per series, a segment block that lies inside one window (and inside the time range), and
+//! whose time span holds no point of the field in any other source (another segment, a
+//! memtable), is aggregated from its statistics without being decoded. Everything else is
+//! decoded (only the requested field), merged with last-write-wins across sources, and fed
+//! point by point. Series are then merged per `GROUP BY` tag values.
+
+use std::collections::BTreeMap;
+
+use super::aggregate::{Acc, Aggregate, Num};
+use super::window::Windows;
+use crate::batch::{FieldId, SeriesId};
+use crate::database::{Database, Snapshot};
+use crate::error::Result;
+use crate::memtable::{Column, Memtable, Values};
+use crate::merge::merge_runs;
+use crate::model::{FieldType, OwnedFieldValue};
+use crate::scan::{TagPredicate, TimeRange};
+use crate::segment::ChunkStats;
+
+/// `SELECT <aggregate>(<field>) FROM <measurement> WHERE <tags> AND <range>
+/// GROUP BY time(<window>), <group_by>`.
+#[derive(Debug, Clone)]
+pub struct AggregateQuery<'a> {
+    pub measurement: &'a str,
+    pub field: &'a str,
+    pub tags: &'a TagPredicate,
+    pub range: TimeRange,
+    pub aggregate: Aggregate,
+    /// `GROUP BY time(interval, offset)` in nanoseconds; `None`: one value for the range.
+    pub window: Option<(i64, i64)>,
+    pub group_by: &'a [&'a str],
+}
+
+/// One group's result: its `GROUP BY` tag values and one row per window (or one row).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AggregateSeries {
+    pub tags: Vec<(String, String)>,
+    /// Window start (or, for a selector without windows, the selected point's time) and the
+    /// value; `None` for an empty window.
+    pub rows: Vec<(i64, Option<OwnedFieldValue>)>,
+}
+
+/// What the execution did, for tests and benchmarks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ExecStats {
+    pub chunks_from_stats: u64,
+    pub chunks_decoded: u64,
+    pub values_decoded: u64,
+}
+
+pub(crate) fn aggregate(
+    db: &Database,
+    q: &AggregateQuery<'_>,
+) -> Result<(Vec<AggregateSeries>, ExecStats)> {
+    let mut stats = ExecStats::default();
+    let Some((fid, ftype)) = db
+        .schema()
+        .get(q.measurement, q.field)
+        .map(|f| (f.id, f.field_type))
+    else {
+        return Ok((Vec::new(), stats));
+    };
+    if !matches!(
+        ftype,
+        FieldType::Float | FieldType::Integer | FieldType::Unsigned
+    ) {
+        return Ok((Vec::new(), stats)); // text and booleans have no numeric aggregates (yet)
+    }
+    let series: Vec<(SeriesId, Vec<(String, String)>)> = db
+        .index()
+        .measurement_series(q.measurement)
+        .into_iter()
+        .filter_map(|(id, key)| {
+            let (_, tags) = crate::line_protocol::parse_series_key(&key)?;
+            q.tags.matches(&tags).then_some((id, tags))
+        })
+        .collect();
+    let snapshot = db.snapshot();
+
+    // Windows need a bounded range; an unbounded one is narrowed to the data first.
+    let range = match (q.window, q.range.min == i64::MIN || q.range.max == i64::MAX) {
+        (Some(_), true) => match data_extent(&snapshot, &series, fid, q.range) {
+            Some(r) => r,
+            None => return Ok((Vec::new(), stats)),
+        },
+        _ => q.range,
+    };
+    let windows = match q.window {
+        Some((interval, offset)) => match Windows::new(interval, offset, range.min, range.max) {
+            Some(w) => Some(w),
+            None => return Ok((Vec::new(), stats)),
+        },
+        None => None,
+    };
+    let nwin = windows.map_or(1, |w| w.count);
+    let win_of = |t: i64| windows.map_or(0, |w| w.index(t));
+    // Min and max from statistics carry no point time: only when times are window starts.
+    let stats_ok = q.aggregate.uses_stats() && (windows.is_some() || !q.aggregate.is_selector());
+
+    let mut groups: BTreeMap<Vec<(String, String)>, Vec<Acc>> = BTreeMap::new();
+    for (sid, tags) in &series {
+        let key: Vec<(String, String)> = q
+            .group_by
+            .iter()
+            .map(|k| {
+                let v = tags
+                    .iter()
+                    .find(|(tk, _)| tk == k)
+                    .map_or(String::new(), |(_, v)| v.clone());
+                (k.to_string(), v)
+            })
+            .collect();
+        let accs = groups
+            .entry(key)
+            .or_insert_with(|| vec![Acc::new(q.aggregate); nwin]);
+        let (pushed, column) = collect(
+            &snapshot, *sid, fid, ftype, range, stats_ok, &windows, &mut stats,
+        )?;
+        for s in &pushed {
+            accs[win_of(s.first_time)].add_stats(s);
+        }
+        let start = column.times.partition_point(|&t| t < range.min);
+        let end = column.times.partition_point(|&t| t <= range.max);
+        for i in start..end {
+            let t = column.times[i];
+            let v = match &column.values {
+                Values::Float(v) => Num::F(v[i]),
+                Values::Integer(v) => Num::I(v[i]),
+                Values::Unsigned(v) => Num::U(v[i]),
+                _ => continue,
+            };
+            accs[win_of(t)].add(t, v);
+        }
+    }
+
+    let mut out = Vec::with_capacity(groups.len());
+    for (tags, mut accs) in groups {
+        let rows: Vec<(i64, Option<OwnedFieldValue>)> = accs
+            .iter_mut()
+            .enumerate()
+            .map(|(i, acc)| match windows {
+                Some(w) => (w.start(i), acc.finish(q.aggregate).map(|(v, _)| v)),
+                None => {
+                    let found = acc.finish(q.aggregate);
+                    let default_time = if range.min == i64::MIN { 0 } else { range.min };
+                    let time = found
+                        .as_ref()
+                        .and_then(|(_, t)| *t)
+                        .filter(|_| q.aggregate.is_selector());
+                    (time.unwrap_or(default_time), found.map(|(v, _)| v))
+                }
+            })
+            .collect();
+        // A group with no value at all is no result (as InfluxDB returns no series).
+        if rows.iter().all(|(_, v)| v.is_none()) {
+            continue;
+        }
+        out.push(AggregateSeries { tags, rows });
+    }
+    Ok((out, stats))
+}
+
+/// Chunks answered by their statistics, and the merged run of every other point of the field.
+#[allow(clippy::too_many_arguments)]
+fn collect(
+    snapshot: &Snapshot,
+    sid: SeriesId,
+    fid: FieldId,
+    ftype: FieldType,
+    range: TimeRange,
+    stats_ok: bool,
+    windows: &Option<Windows>,
+    stats: &mut ExecStats,
+) -> Result<(Vec<ChunkStats>, Column)> {
+    // Every source's time spans holding the field, to prove a block has no overlap.
+    let metas: Vec<_> = snapshot
+        .segments
+        .iter()
+        .map(|s| s.segment.find(sid))
+        .collect();
+    let mut mem_runs: Vec<Column> = Vec::new();
+    for m in &snapshot.memtables {
+        let Some(buffer) = m.get(sid) else { continue };
+        let mut buffer = Memtable::lock_buffer(&buffer);
+        if let Some(col) = buffer.column(fid) {
+            let r = col.range(range.min, range.max);
+            let mut values = Values::new(ftype);
+            values.extend_from(&col.values, r.clone());
+            mem_runs.push(Column::from_sorted(col.times[r].to_vec(), values));
+        }
+    }
+    let overlaps_elsewhere = |seg: usize, min: i64, max: i64| {
+        metas.iter().enumerate().any(|(j, meta)| {
+            j != seg
+                && meta.is_some_and(|m| {
+                    m.blocks
+                        .iter()
+                        .any(|b| b.min_time <= max && b.max_time >= min && b.field(fid).is_some())
+                })
+        }) || mem_runs.iter().any(|c| {
+            let i = c.times.partition_point(|&t| t < min);
+            c.times.get(i).is_some_and(|&t| t <= max)
+        })
+    };
+
+    let mut pushed = Vec::new();
+    let mut runs = Vec::new();
+    let mut block_times = Vec::new();
+    for (s, live) in snapshot.segments.iter().enumerate() {
+        let Some(meta) = metas[s] else { continue };
+        let mut times = Vec::new();
+        let mut values = Values::new(ftype);
+        for block in meta
+            .blocks
+            .iter()
+            .filter(|b| b.max_time >= range.min && b.min_time <= range.max)
+        {
+            let Some(chunk) = block.field(fid) else {
+                continue;
+            };
+            let st = &chunk.stats;
+            let inside = st.first_time >= range.min && st.last_time <= range.max;
+            let one_window =
+                windows.is_none_or(|w| w.index(st.first_time) == w.index(st.last_time));
+            if stats_ok
+                && inside
+                && one_window
+                && !overlaps_elsewhere(s, block.min_time, block.max_time)
+            {
+                stats.chunks_from_stats += 1;
+                pushed.push(st.clone());
+                continue;
+            }
+            stats.chunks_decoded += 1;
+            stats.values_decoded += u64::from(st.count);
+            live.segment.read_times(block, &mut block_times)?;
+            live.segment
+                .read_field(block, &block_times, fid, &mut times, &mut values)?;
+        }
+        runs.push(Column::from_sorted(times, values));
+    }
+    runs.extend(mem_runs);
+    Ok((pushed, merge_runs(ftype, runs)))
+}
+
+/// The first and last time of the field's data in `range` across the series.
+fn data_extent(
+    snapshot: &Snapshot,
+    series: &[(SeriesId, Vec<(String, String)>)],
+    fid: FieldId,
+    range: TimeRange,
+) -> Option<TimeRange> {
+    let (mut min, mut max) = (i64::MAX, i64::MIN);
+    for (sid, _) in series {
+        for live in &snapshot.segments {
+            let Some(meta) = live.segment.find(*sid) else {
+                continue;
+            };
+            for b in &meta.blocks {
+                if let Some(c) = b.field(fid) {
+                    min = min.min(c.stats.first_time.max(range.min));
+                    max = max.max(c.stats.last_time.min(range.max));
+                }
+            }
+        }
+        for m in &snapshot.memtables {
+            let Some(buffer) = m.get(*sid) else { continue };
+            let mut buffer = Memtable::lock_buffer(&buffer);
+            if let Some(col) = buffer.column(fid) {
+                let r = col.range(range.min, range.max);
+                if let (Some(&a), Some(&b)) = (col.times[r.clone()].first(), col.times[r].last()) {
+                    min = min.min(a);
+                    max = max.max(b);
+                }
+            }
+        }
+    }
+    (min <= max).then_some(TimeRange::new(min, max))
+}
