@@ -121,6 +121,12 @@ impl Acc {
     }
 
     pub fn add(&mut self, t: i64, v: Num) {
+        if self.keep_values {
+            // Stddev, median and percentile need the values and nothing else.
+            self.count += 1;
+            self.values.push(v.as_f64());
+            return;
+        }
         self.count += 1;
         self.add_sum(v);
         if let Num::F(x) = v {
@@ -139,9 +145,6 @@ impl Acc {
         }
         if self.last.is_none_or(|(lt, _)| t >= lt) {
             self.last = Some((t, v));
-        }
-        if self.keep_values {
-            self.values.push(v.as_f64());
         }
     }
 
@@ -291,12 +294,19 @@ impl Acc {
                 if v.is_empty() {
                     return None;
                 }
-                v.sort_by(f64::total_cmp);
+                // Selection, not a sort: O(n).
                 let n = v.len();
+                let (lower, upper, _) = v.select_nth_unstable_by(n / 2, f64::total_cmp);
+                let upper = *upper;
                 let m = if n % 2 == 1 {
-                    v[n / 2]
+                    upper
                 } else {
-                    (v[n / 2 - 1] + v[n / 2]) / 2.0
+                    let below = lower
+                        .iter()
+                        .copied()
+                        .max_by(f64::total_cmp)
+                        .unwrap_or(upper);
+                    (below + upper) / 2.0
                 };
                 (FieldValue::Float(m), None)
             }
@@ -305,11 +315,11 @@ impl Acc {
                 if v.is_empty() || !(p > 0.0 && p <= 100.0) {
                     return None;
                 }
-                v.sort_by(f64::total_cmp);
-                // InfluxDB: index = floor(n * p / 100 + 0.5) - 1, clamped.
+                // InfluxDB: index = floor(n * p / 100 + 0.5) - 1, clamped; found by selection.
                 let n = v.len() as f64;
                 let i = ((n * p / 100.0 + 0.5).floor() as i64 - 1).clamp(0, v.len() as i64 - 1);
-                (FieldValue::Float(v[i as usize]), None)
+                let (_, x, _) = v.select_nth_unstable_by(i as usize, f64::total_cmp);
+                (FieldValue::Float(*x), None)
             }
         })
     }

@@ -95,43 +95,54 @@ pub(crate) fn aggregate(
         None => None,
     };
     let nwin = windows.map_or(1, |w| w.count);
-    let win_of = |t: i64| windows.map_or(0, |w| w.index(t));
     // Min and max from statistics carry no point time: only when times are window starts.
-    let stats_ok = q.aggregate.uses_stats() && (windows.is_some() || !q.aggregate.is_selector());
+    let min_or_max = matches!(q.aggregate, Aggregate::Min | Aggregate::Max);
+    let stats_ok = q.aggregate.uses_stats() && (windows.is_some() || !min_or_max);
 
-    let mut groups: BTreeMap<Vec<(String, String)>, Vec<Acc>> = BTreeMap::new();
-    for (sid, tags) in &series {
-        let key: Vec<(String, String)> = q
-            .group_by
-            .iter()
-            .map(|k| {
-                let v = tags
-                    .iter()
-                    .find(|(tk, _)| tk == k)
-                    .map_or(String::new(), |(_, v)| v.clone());
-                (k.to_string(), v)
-            })
-            .collect();
-        let accs = groups
-            .entry(key)
-            .or_insert_with(|| vec![Acc::new(q.aggregate); nwin]);
-        let (pushed, column) = collect(
-            &snapshot, *sid, fid, ftype, range, stats_ok, &windows, &mut stats,
-        )?;
-        for s in &pushed {
-            accs[win_of(s.first_time)].add_stats(s);
-        }
-        let start = column.times.partition_point(|&t| t < range.min);
-        let end = column.times.partition_point(|&t| t <= range.max);
-        for i in start..end {
-            let t = column.times[i];
-            let v = match &column.values {
-                Values::Float(v) => Num::F(v[i]),
-                Values::Integer(v) => Num::I(v[i]),
-                Values::Unsigned(v) => Num::U(v[i]),
-                _ => continue,
-            };
-            accs[win_of(t)].add(t, v);
+    // Series are split into contiguous runs (key order), one per core; each run fills its own
+    // group accumulators, merged afterwards in run order (so ties break by series key).
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(series.len())
+        .max(1);
+    let per = series.len().div_ceil(threads);
+    let ctx = Ctx {
+        q,
+        snapshot: &snapshot,
+        fid,
+        ftype,
+        range,
+        stats_ok,
+        windows,
+        nwin,
+    };
+    let partials: Vec<Result<(Groups, ExecStats)>> = if threads <= 1 {
+        vec![accumulate(&ctx, &series)]
+    } else {
+        std::thread::scope(|s| {
+            let handles: Vec<_> = series
+                .chunks(per)
+                .map(|chunk| s.spawn(|| accumulate(&ctx, chunk)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect()
+        })
+    };
+    let mut groups = Groups::new();
+    for partial in partials {
+        let (part, st) = partial?;
+        stats.chunks_from_stats += st.chunks_from_stats;
+        stats.chunks_decoded += st.chunks_decoded;
+        stats.values_decoded += st.values_decoded;
+        for (key, accs) in part {
+            match groups.get_mut(&key) {
+                Some(mine) => mine.iter_mut().zip(&accs).for_each(|(a, b)| a.merge(b)),
+                None => {
+                    groups.insert(key, accs);
+                }
+            }
         }
     }
 
@@ -278,4 +289,80 @@ fn data_extent(
         }
     }
     (min <= max).then_some(TimeRange::new(min, max))
+}
+
+type Groups = BTreeMap<Vec<(String, String)>, Vec<Acc>>;
+
+/// What every thread of one query shares.
+struct Ctx<'q, 'a> {
+    q: &'q AggregateQuery<'a>,
+    snapshot: &'q Snapshot,
+    fid: FieldId,
+    ftype: FieldType,
+    range: TimeRange,
+    stats_ok: bool,
+    windows: Option<Windows>,
+    nwin: usize,
+}
+
+/// Accumulates `series` into per-group, per-window accumulators.
+fn accumulate(
+    ctx: &Ctx<'_, '_>,
+    series: &[(SeriesId, Vec<(String, String)>)],
+) -> Result<(Groups, ExecStats)> {
+    let (q, range, windows) = (ctx.q, ctx.range, ctx.windows);
+    let win_of = |t: i64| windows.map_or(0, |w| w.index(t));
+    let mut stats = ExecStats::default();
+    let mut groups: BTreeMap<Vec<(String, String)>, Vec<Acc>> = BTreeMap::new();
+    for (sid, tags) in series {
+        let key: Vec<(String, String)> = q
+            .group_by
+            .iter()
+            .map(|k| {
+                let v = tags
+                    .iter()
+                    .find(|(tk, _)| tk == k)
+                    .map_or(String::new(), |(_, v)| v.clone());
+                (k.to_string(), v)
+            })
+            .collect();
+        let accs = groups
+            .entry(key)
+            .or_insert_with(|| vec![Acc::new(q.aggregate); ctx.nwin]);
+        let (pushed, column) = collect(
+            ctx.snapshot,
+            *sid,
+            ctx.fid,
+            ctx.ftype,
+            range,
+            ctx.stats_ok,
+            &windows,
+            &mut stats,
+        )?;
+        for s in &pushed {
+            accs[win_of(s.first_time)].add_stats(s);
+        }
+        let start = column.times.partition_point(|&t| t < range.min);
+        let end = column.times.partition_point(|&t| t <= range.max);
+        let times = &column.times[start..end];
+        let mut feed = |num: &mut dyn FnMut(usize) -> Num| {
+            // Times ascend: find each window once, not once per point (a 128-bit division).
+            let (mut w, mut w_end) = (0, i64::MIN);
+            for (i, &t) in times.iter().enumerate() {
+                if t > w_end {
+                    w = win_of(t);
+                    w_end = windows.map_or(i64::MAX, |ws| ws.end(w));
+                }
+                accs[w].add(t, num(start + i));
+            }
+        };
+        match &column.values {
+            Values::Float(v) => feed(&mut |i| Num::F(v[i])),
+            Values::Integer(v) => feed(&mut |i| Num::I(v[i])),
+            Values::Unsigned(v) => feed(&mut |i| Num::U(v[i])),
+            _ => {}
+        }
+    }
+
+    Ok((groups, stats))
 }
