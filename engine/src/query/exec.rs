@@ -101,10 +101,30 @@ pub(crate) fn aggregate(
 
     // Series are split into contiguous runs (key order), one per core; each run fills its own
     // group accumulators, merged afterwards in run order (so ties break by series key).
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(series.len())
-        .max(1);
+    // Threads pay off only for real decoding work: estimate the points to decode first.
+    let to_decode: u64 = series
+        .iter()
+        .flat_map(|(sid, _)| {
+            snapshot
+                .segments
+                .iter()
+                .filter_map(move |l| l.segment.find(*sid))
+        })
+        .flat_map(|meta| meta.blocks.iter())
+        .filter(|b| b.max_time >= range.min && b.min_time <= range.max)
+        .filter_map(|b| b.field(fid))
+        .filter(|c| {
+            let (a, b) = (c.stats.first_time, c.stats.last_time);
+            !(stats_ok && windows.is_none_or(|w| w.index(a) == w.index(b)))
+        })
+        .map(|c| u64::from(c.stats.count))
+        .sum();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = if to_decode < PARALLEL_MIN_POINTS {
+        1
+    } else {
+        cores.min(series.len()).max(1)
+    };
     let per = series.len().div_ceil(threads);
     let ctx = Ctx {
         q,
@@ -292,6 +312,9 @@ fn data_extent(
 }
 
 type Groups = BTreeMap<Vec<(String, String)>, Vec<Acc>>;
+
+/// Below this many points to decode, one thread answers faster than several start.
+const PARALLEL_MIN_POINTS: u64 = 500_000;
 
 /// What every thread of one query shares.
 struct Ctx<'q, 'a> {
