@@ -25,6 +25,7 @@ mod db;
 pub mod encoding;
 mod envelope;
 pub mod error;
+pub mod influxql;
 mod flush;
 pub mod line_protocol;
 mod maintenance;
