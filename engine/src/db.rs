@@ -30,7 +30,7 @@ use crate::line_protocol::LineParser;
 use crate::maintenance::Maintenance;
 use crate::model::Precision;
 use crate::point::Point;
-use crate::query::{AggregateQuery, AggregateSeries, ExecStats};
+use crate::query::{AggregateQuery, AggregateSeries, ExecStats, QueryError, ResultSeries};
 use crate::scan::{self, SeriesRows, TagPredicate, TimeRange};
 use crate::wal::{self, Fsync, RecoveryReport, WalStats, WalWriter};
 use crate::write::Resolver;
@@ -551,6 +551,17 @@ impl Db {
     ) -> Result<(Vec<AggregateSeries>, ExecStats)> {
         let database = self.database(db)?;
         crate::query::exec::aggregate(&database, query)
+    }
+
+    /// Runs InfluxQL `text` against database `db` (the subset in [`crate::query::statement`]);
+    /// one result per statement, as InfluxDB answers.
+    pub fn query(
+        &self,
+        db: &str,
+        text: &str,
+    ) -> std::result::Result<Vec<std::result::Result<Vec<ResultSeries>, QueryError>>, QueryError>
+    {
+        crate::query::statement::run(self, db, text, now_nanos())
     }
 
     /// Bytes on disk under the data directory (WAL, segments, manifests, catalog).

@@ -49,6 +49,6 @@ pub use db::{DatabaseOptions, Db, Options, SeriesCount};
 pub use error::{Error, RejectedLine, Result, WriteSummary};
 pub use model::{FieldType, FieldValue, OwnedFieldValue, Precision};
 pub use point::Point;
-pub use query::{Aggregate, AggregateQuery, AggregateSeries, ExecStats};
+pub use query::{Aggregate, AggregateQuery, AggregateSeries, ExecStats, QueryError, ResultSeries};
 pub use scan::{Row, SeriesRows, TagPredicate, TimeRange};
 pub use wal::{Fsync, RecoveryReport, Truncation};

@@ -5,7 +5,9 @@
 
 pub mod aggregate;
 pub mod exec;
+pub mod statement;
 pub mod window;
 
 pub use aggregate::Aggregate;
 pub use exec::{AggregateQuery, AggregateSeries, ExecStats};
+pub use statement::{QueryError, ResultSeries};
