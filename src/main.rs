@@ -60,34 +60,17 @@ enum Command {
         /// The file to load.
         file: PathBuf,
     },
-    /// Runs one windowed aggregate on a data directory (the engine API InfluxQL will sit on)
-    /// and prints the result's size and the median latency of `--runs` runs.
-    Aggregate {
+    /// Runs InfluxQL against a data directory and prints each result's size, its first row,
+    /// and the median latency of `--runs` runs.
+    Query {
         #[arg(long, env = "GANZHI_DATA_DIR", default_value = "./ganzhi-data")]
         data_dir: PathBuf,
         #[arg(long, default_value = "city")]
         db: String,
-        #[arg(long)]
-        measurement: String,
-        #[arg(long)]
-        field: String,
-        /// count, sum, mean, min, max, first, last, spread, stddev, median, or pNN (percentile).
-        #[arg(long, default_value = "mean")]
-        agg: String,
-        /// Window width in seconds (GROUP BY time); none: one value.
-        #[arg(long)]
-        every: Option<i64>,
-        /// GROUP BY this tag key.
-        #[arg(long)]
-        group_by: Option<String>,
-        /// Only series with this tag, as key=value.
-        #[arg(long)]
-        tag: Option<String>,
-        /// Time range as two nanosecond timestamps (inclusive); default all.
-        #[arg(long, num_args = 2)]
-        range: Option<Vec<i64>>,
-        #[arg(long, default_value_t = 11)]
+        #[arg(long, default_value_t = 1)]
         runs: usize,
+        /// The query, e.g. "SELECT mean(pm25) FROM air_quality GROUP BY time(5m)".
+        query: String,
     },
     /// Prints the simulated city's sensor data as line protocol (nanosecond timestamps), for
     /// loading into ganzhi or into a peer database.
@@ -147,58 +130,30 @@ fn main() -> Result<()> {
             };
             import(&data_dir, &db, batch, writers.max(1), options, &file)
         }
-        Command::Aggregate {
-            data_dir,
-            db,
-            measurement,
-            field,
-            agg,
-            every,
-            group_by,
-            tag,
-            range,
-            runs,
-        } => {
-            let aggregate = parse_aggregate(&agg)?;
-            let options = Options {
-                background_maintenance: false,
-                ..Options::default()
-            };
+        Command::Query { data_dir, db, runs, query } => {
+            let options = Options { background_maintenance: false, ..Options::default() };
             let engine = Db::open(&data_dir, options)?;
-            let tags = match tag.as_deref().and_then(|t| t.split_once('=')) {
-                Some((k, v)) => TagPredicate::eq(k, v),
-                None => TagPredicate::All,
-            };
-            let group: Vec<&str> = group_by.as_deref().into_iter().collect();
-            let range = range.map_or(TimeRange::ALL, |r| TimeRange::new(r[0], r[1]));
-            let q = AggregateQuery {
-                measurement: &measurement,
-                field: &field,
-                tags: &tags,
-                range,
-                aggregate,
-                window: every.map(|s| (s * 1_000_000_000, 0)),
-                group_by: &group,
-            };
             let mut times = Vec::new();
             let mut last = None;
             for _ in 0..runs.max(1) {
                 let started = Instant::now();
-                last = Some(engine.aggregate(&db, &q)?);
+                last = Some(engine.query(&db, &query)?);
                 times.push(started.elapsed().as_secs_f64() * 1e3);
             }
             times.sort_by(f64::total_cmp);
-            let (result, stats) = last.expect("at least one run");
-            let rows: usize = result.iter().map(|s| s.rows.len()).sum();
-            println!("groups {} rows {rows}", result.len());
-            println!("median_ms {:.3}", times[times.len() / 2]);
-            println!(
-                "chunks_from_stats {} chunks_decoded {} values_decoded {}",
-                stats.chunks_from_stats, stats.chunks_decoded, stats.values_decoded
-            );
-            if let Some(s) = result.first() {
-                println!("first group {:?}: {:?}", s.tags, s.rows.first());
+            for (i, result) in last.into_iter().flatten().enumerate() {
+                match result {
+                    Ok(series) => {
+                        let rows: usize = series.iter().map(|s| s.rows.len()).sum();
+                        println!("statement {i}: {} series, {rows} rows", series.len());
+                        if let Some(s) = series.first() {
+                            println!("  {} {:?} {:?}: {:?}", s.name, s.tags, s.columns, s.rows.first());
+                        }
+                    }
+                    Err(e) => println!("statement {i}: error: {e}"),
+                }
             }
+            println!("median_ms {:.3}", times[times.len() / 2]);
             Ok(())
         }
         Command::Gen { scale, seed } => {
@@ -318,23 +273,6 @@ fn import(
     println!("disk_bytes {bytes}");
     println!("bytes_per_value {:.4}", bytes as f64 / values as f64);
     Ok(())
-}
-
-fn parse_aggregate(s: &str) -> Result<Aggregate> {
-    Ok(match s {
-        "count" => Aggregate::Count,
-        "sum" => Aggregate::Sum,
-        "mean" => Aggregate::Mean,
-        "min" => Aggregate::Min,
-        "max" => Aggregate::Max,
-        "first" => Aggregate::First,
-        "last" => Aggregate::Last,
-        "spread" => Aggregate::Spread,
-        "stddev" => Aggregate::Stddev,
-        "median" => Aggregate::Median,
-        p if p.starts_with('p') => Aggregate::Percentile(p[1..].parse().context("percentile")?),
-        other => anyhow::bail!("unknown aggregate {other:?}"),
-    })
 }
 
 fn demo(data_dir: PathBuf, scale: Scale, fsync: FsyncArg) -> Result<()> {
