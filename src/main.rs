@@ -7,9 +7,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use ganzhi::citygen::{CityConfig, CityGen, Scale};
-use ganzhi_engine::{
-    Aggregate, AggregateQuery, Db, Fsync, Options, Precision, TagPredicate, TimeRange,
-};
+use ganzhi_engine::{Db, Fsync, Options, Precision, TagPredicate, TimeRange};
 
 #[derive(Parser)]
 #[command(
