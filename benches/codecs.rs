@@ -97,14 +97,31 @@ fn float_blocks(rng: &mut Rng) -> Vec<(&'static str, Vec<f64>)> {
     let random: Vec<f64> = (0..N).map(|_| f64::from_bits(rng.next() >> 2)).collect();
     // Not peaky: entropy coding cannot beat bit packing, so this measures the packed path.
     let uniform: Vec<f64> = (0..N).map(|_| (rng.next() % 4096) as f64 / 100.0).collect();
-    vec![
+    let mut blocks = vec![
         ("uniform_0.01_bitpacked", uniform),
         ("temperature_0.1", temperature),
         ("voltage_0.1", voltage),
         ("energy_counter_0.01", energy),
         ("pm25_integral", pm25),
         ("random_bits", random),
-    ]
+    ];
+    // Its own generator, so the blocks above stay as they were.
+    let mut rng = Rng(7);
+    // A noise meter: small steps, and loud events far above (a heavy tail: escapes).
+    let mut level = 600i64;
+    let noise: Vec<f64> = (0..N)
+        .map(|_| {
+            level += rng.sym(3);
+            let event = if rng.next().is_multiple_of(40) {
+                150 + rng.sym(100)
+            } else {
+                0
+            };
+            (level + event) as f64 / 10.0
+        })
+        .collect();
+    blocks.push(("noise_events_0.1", noise));
+    blocks
 }
 
 fn integer_blocks(rng: &mut Rng) -> Vec<(&'static str, Vec<i64>)> {

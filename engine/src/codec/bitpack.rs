@@ -4,10 +4,10 @@
 //!
 //! Unpacking is the hot loop of every decoder. It is specialised per width (a `match` over
 //! 65 monomorphised copies) and works on groups of 8 values, which span exactly `w` bytes:
-//! one bounds check per group over a `w + 16`-byte window, after which the compiler knows
-//! every 8-byte load of the group is in bounds and emits straight-line shift/mask code.
-//! The last groups, whose window would run past the end of the input, go through a small
-//! zero-padded copy, so the input needs no padding.
+//! one bounds check per group over a `w + 8`-byte window (`w + 16` above 56 bits), after
+//! which the compiler knows every load of the group is in bounds and emits straight-line
+//! shift/mask code. The last groups, whose window would run past the end of the input, are
+//! decoded from one small zero-padded copy, so the input needs no padding.
 
 /// Bytes taken by `m` values of width `w`.
 #[inline]
@@ -52,6 +52,25 @@ pub fn pack(values: &[u64], w: u32, out: &mut Vec<u8>) {
 /// debug builds and never reads past `src` either way).
 pub fn unpack(src: &[u8], w: u32, out: &mut [u64]) {
     debug_assert!(src.len() >= packed_len(out.len(), w));
+    #[cfg(target_arch = "x86_64")]
+    if super::has_avx2() {
+        // SAFETY: `unpack_avx2` only requires AVX2, which the CPU was just checked to
+        // support; it is otherwise safe code.
+        unsafe { unpack_avx2(src, w, out) };
+        return;
+    }
+    unpack_any(src, w, out);
+}
+
+/// [`unpack_any`] compiled for AVX2 (variable shifts and wider registers; same results).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn unpack_avx2(src: &[u8], w: u32, out: &mut [u64]) {
+    unpack_any(src, w, out);
+}
+
+#[inline(always)]
+fn unpack_any(src: &[u8], w: u32, out: &mut [u64]) {
     macro_rules! dispatch {
         ($($w:literal)*) => {
             match w {
@@ -66,11 +85,30 @@ pub fn unpack(src: &[u8], w: u32, out: &mut [u64]) {
         60 61 62 63 64);
 }
 
+/// Bytes of a group's window: its `W` bytes plus the overhang of its last load.
+const fn window(w: usize) -> usize {
+    if w <= 56 {
+        w + 8
+    } else {
+        w + 16
+    }
+}
+
 /// Decodes one group of 8 values from `win`, which starts at the group's first byte and is
-/// `W + 16` bytes long.
+/// `window(W)` bytes long.
 #[inline(always)]
 fn unpack_group<const W: usize>(win: &[u8], out: &mut [u64]) {
     let mask: u64 = if W == 64 { u64::MAX } else { (1u64 << W) - 1 };
+    if W <= 8 {
+        // The whole group is in one word: constant shifts of one load (vectorisable).
+        let mut b = [0u8; 8];
+        b.copy_from_slice(&win[..8]);
+        let x = u64::from_le_bytes(b);
+        for (j, o) in out.iter_mut().enumerate().take(8) {
+            *o = (x >> (j * W)) & mask;
+        }
+        return;
+    }
     for (j, o) in out.iter_mut().enumerate().take(8) {
         let bit = j * W;
         let byte = bit / 8;
@@ -87,30 +125,33 @@ fn unpack_group<const W: usize>(win: &[u8], out: &mut [u64]) {
     }
 }
 
+#[inline(always)]
 fn unpack_fixed<const W: usize>(src: &[u8], out: &mut [u64]) {
-    let groups = out.len() / 8;
-    // Groups whose `W + 16`-byte window lies inside `src` are decoded in place.
-    let direct = if src.len() >= W + 16 {
-        ((src.len() - W - 16) / W + 1).min(groups)
+    let win = window(W);
+    // Groups whose window lies inside `src` are decoded in place.
+    let direct = if src.len() >= win {
+        ((src.len() - win) / W + 1).min(out.len() / 8)
     } else {
         0
     };
     let (head, tail) = out.split_at_mut(direct * 8);
     for (g, chunk) in head.chunks_exact_mut(8).enumerate() {
-        let win = &src[g * W..g * W + W + 16];
-        unpack_group::<W>(win, chunk);
+        unpack_group::<W>(&src[g * W..g * W + win], chunk);
     }
-    // The rest (at most a few groups plus a partial one) goes through a padded copy.
-    let mut pad = [0u8; 64 * 3 + 16];
-    for (g, chunk) in (direct..).zip(tail.chunks_mut(8)) {
-        let start = g * W;
-        let avail = src.len().saturating_sub(start).min(W + 16);
-        pad[..W + 16].fill(0);
-        if let Some(s) = src.get(start..start + avail) {
-            pad[..avail].copy_from_slice(s);
-        }
+    if tail.is_empty() {
+        return;
+    }
+    // The rest (a few groups, the last maybe partial) from one zero-padded copy.
+    let mut pad = [0u8; 320];
+    let rest = &src[(direct * W).min(src.len())..];
+    let k = rest.len().min(pad.len());
+    pad[..k].copy_from_slice(&rest[..k]);
+    for (g, chunk) in tail.chunks_mut(8).enumerate() {
         let mut tmp = [0u64; 8];
-        unpack_group::<W>(&pad[..W + 16], &mut tmp);
+        // Only a `src` shorter than the caller promised runs off the copy: zeros then.
+        if let Some(w) = pad.get(g * W..g * W + win) {
+            unpack_group::<W>(w, &mut tmp);
+        }
         chunk.copy_from_slice(&tmp[..chunk.len()]);
     }
 }

@@ -1,5 +1,4 @@
-//! Little-endian bit streams (bit `j` of byte `b` is stream bit `8·b + j`) for Gorilla and
-//! the rANS frequency tables.
+//! Little-endian bit streams (bit `j` of byte `b` is stream bit `8·b + j`) for Gorilla.
 
 use crate::encoding::DecodeError;
 
@@ -34,25 +33,12 @@ impl BitWriter {
         }
     }
 
-    /// Elias gamma code of `v >= 1`: `bit_width(v) − 1` zeros, a one, then the low bits.
-    pub(crate) fn gamma(&mut self, v: u64) {
-        debug_assert!(v >= 1);
-        let nb = 64 - v.leading_zeros();
-        self.put(1u64 << (nb - 1), nb);
-        self.put(v, nb - 1);
-    }
-
     pub(crate) fn finish(mut self) -> Vec<u8> {
         let tail = self.bits.div_ceil(8) as usize;
         self.out
             .extend_from_slice(&(self.acc as u64).to_le_bytes()[..tail]);
         self.out
     }
-}
-
-/// Bits taken by [`BitWriter::gamma`] for `v >= 1`.
-pub(crate) fn gamma_len(v: u64) -> u32 {
-    2 * (64 - v.leading_zeros()) - 1
 }
 
 pub(crate) struct BitReader<'a> {
@@ -105,35 +91,5 @@ impl<'a> BitReader<'a> {
         };
         self.pos = end;
         Ok(if n == 64 { v } else { v & ((1u64 << n) - 1) })
-    }
-
-    /// Checks that every bit but the final byte's padding was read.
-    pub(crate) fn finish(&self, at: usize) -> Result<(), DecodeError> {
-        if self.pos.div_ceil(8) == self.buf.len() {
-            Ok(())
-        } else {
-            Err(DecodeError {
-                offset: at,
-                reason: "trailing bits after the column",
-            })
-        }
-    }
-
-    /// Reads an Elias gamma code of at most `max_bits` (≤ 32) significant bits.
-    pub(crate) fn gamma(&mut self, max_bits: u32) -> Result<u64, DecodeError> {
-        let byte = self.pos / 8;
-        let mut b = [0u8; 8];
-        let avail = self.buf.len().saturating_sub(byte).min(8);
-        b[..avail].copy_from_slice(&self.buf[byte..byte + avail]);
-        let peek = u64::from_le_bytes(b) >> (self.pos % 8);
-        let zeros = peek.trailing_zeros();
-        if zeros >= max_bits {
-            return Err(DecodeError {
-                offset: byte,
-                reason: "gamma code too long",
-            });
-        }
-        self.get(zeros + 1)?;
-        Ok((1u64 << zeros) | self.get(zeros)?)
     }
 }

@@ -292,6 +292,32 @@ fn decode_raw(buf: &[u8], n: usize, out: &mut Vec<f64>) -> Result<(), DecodeErro
     Ok(())
 }
 
+/// Appends `int_to_f64(m) / div` for every `m`: the division dominates decoding, so with AVX
+/// (four lanes instead of two) when the CPU has it.
+#[inline]
+fn extend_divided(out: &mut Vec<f64>, ms: &[u64], div: f64) {
+    #[cfg(target_arch = "x86_64")]
+    if super::has_avx2() {
+        // SAFETY: `extend_divided_avx2` only requires AVX2, which the CPU was just checked to
+        // support; it is otherwise safe code.
+        unsafe { extend_divided_avx2(out, ms, div) };
+        return;
+    }
+    extend_divided_plain(out, ms, div);
+}
+
+#[inline(always)]
+fn extend_divided_plain(out: &mut Vec<f64>, ms: &[u64], div: f64) {
+    out.extend(ms.iter().map(|&m| int_to_f64(m) / div));
+}
+
+/// [`extend_divided_plain`] compiled for AVX2 (the same IEEE operations, so the same bits).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn extend_divided_avx2(out: &mut Vec<f64>, ms: &[u64], div: f64) {
+    extend_divided_plain(out, ms, div);
+}
+
 fn decode_decimal(
     r: &mut Reader,
     buf: &[u8],
@@ -334,7 +360,7 @@ fn decode_decimal(
             // Dividing by 1.0 is the identity: skip the divider for integral values.
             out.extend(ms.iter().map(|&m| int_to_f64(m)));
         } else {
-            out.extend(ms.iter().map(|&m| int_to_f64(m) / div));
+            extend_divided(out, ms, div);
         }
     })
     .map_err(|err| DecodeError {

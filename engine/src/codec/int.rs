@@ -5,11 +5,12 @@
 //! wrapping (two's complement), so every `i64`/`u64` sequence round-trips, including
 //! deltas that overflow.
 
-use crate::encoding::{put_ivarint, put_uvarint, unzigzag, zigzag, DecodeError, Reader};
+use std::borrow::Cow;
+
+use crate::encoding::{put_ivarint, put_uvarint, zigzag, DecodeError, Reader};
 
 use super::bitpack::{bit_width, pack, packed_len, unpack};
-use super::bits::{BitReader, BitWriter};
-use super::{rans, zst};
+use super::{huffman, zst};
 
 /// Values decoded per pass: the unpack buffers live on the stack.
 pub(crate) const CHUNK: usize = 1024;
@@ -19,7 +20,7 @@ pub(crate) const PACKED: u8 = 0x02;
 pub(crate) const SPLIT: u8 = 0x03;
 pub(crate) const RLE: u8 = 0x04;
 pub(crate) const STEP: u8 = 0x05;
-pub(crate) const TOKENS: u8 = 0x06;
+pub(crate) const PATCHED: u8 = 0x06;
 /// Set in a scheme byte: the payload after the scheme byte is one zstd frame holding the
 /// payload of the scheme in the low bits.
 pub(crate) const ZSTD: u8 = 0x80;
@@ -28,6 +29,16 @@ pub(crate) const T_RAW: u8 = 0;
 pub(crate) const T_DELTA: u8 = 1;
 pub(crate) const T_DOD: u8 = 2;
 pub(crate) const T_LINEAR: u8 = 3;
+
+/// Flags of split and patched streams: the coded residuals are `zigzag(u − c)`.
+const F_ZIGZAG: u8 = 1;
+/// Flag of split streams: the alphabet's last symbol `E` is an escape (the high part is
+/// `E` plus the next value of the escape list).
+const F_ESCAPES: u8 = 2;
+/// The largest escape symbol.
+const ESC: u64 = 255;
+/// The escape symbols an encoder considers.
+const CAPS: [u64; 5] = [15, 31, 63, 127, 255];
 
 /// Upper bound of the payload (after the scheme byte) of any integer stream of `n` values:
 /// the limit on zstd-decompressed payloads.
@@ -53,6 +64,31 @@ fn gcd(mut a: u64, mut b: u64) -> u64 {
         if b == 0 {
             return a << shift;
         }
+    }
+}
+
+fn varint_len(v: u64) -> usize {
+    (bit_width(v).max(1) as usize).div_ceil(7)
+}
+
+/// `c · log2(c)`, tabulated for small `c` (the estimates run for many candidate splits).
+fn c_log_c(c: u32) -> f64 {
+    use std::sync::OnceLock;
+    static TABLE: OnceLock<Vec<f32>> = OnceLock::new();
+    let t = TABLE.get_or_init(|| {
+        (0..=4096u32)
+            .map(|c| {
+                if c == 0 {
+                    0.0
+                } else {
+                    c as f32 * (c as f32).log2()
+                }
+            })
+            .collect()
+    });
+    match t.get(c as usize) {
+        Some(&v) => f64::from(v),
+        None => f64::from(c) * f64::from(c).log2(),
     }
 }
 
@@ -110,14 +146,14 @@ impl Plan {
         }
     }
 
-    fn header(&self, out: &mut Vec<u8>) {
+    /// Appends the FOR header, with `base` (the plan's, or shifted by a centre).
+    fn header(&self, base: i64, out: &mut Vec<u8>) {
         out.push(self.transform);
         for &p in &self.params {
             put_ivarint(out, p);
         }
-        put_ivarint(out, self.base);
+        put_ivarint(out, base);
         put_uvarint(out, self.g);
-        out.push(self.w as u8);
     }
 
     fn packed_size(&self) -> usize {
@@ -127,133 +163,393 @@ impl Plan {
 
     fn write_packed(&self, out: &mut Vec<u8>) {
         out.push(PACKED);
-        self.header(out);
+        self.header(self.base, out);
+        out.push(self.w as u8);
         pack(&self.u, self.w, out);
     }
 
-    /// The split with the smallest estimated size: `(k, estimated bytes)`.
-    fn best_split(&self) -> Option<(u32, usize)> {
-        // One histogram at the lowest split; the others merge its bins.
-        let k0 = self.w.saturating_sub(8);
-        let mut fine = [0u32; 256];
-        for &v in &self.u {
-            fine[(v >> k0) as usize & 255] += 1;
-        }
-        let mut best: Option<(u32, usize)> = None;
-        for k in k0..self.w {
-            let shift = k - k0;
-            let mut counts = [0u32; 256];
-            for (j, &c) in fine.iter().enumerate() {
-                counts[j >> shift] += c;
-            }
-            let Some(est) = rans::estimate(&counts) else {
-                continue;
+    /// The coded residuals of a variant: `u`, or `zigzag(u − median)` with the shifted base.
+    fn variant(&self, zig: bool) -> Variant<'_> {
+        if !zig {
+            return Variant {
+                flags: 0,
+                base: self.base,
+                v: Cow::Borrowed(&self.u),
             };
-            let size = est + packed_len(self.u.len(), k);
-            if best.is_none_or(|b| size < b.1) {
-                best = Some((k, size));
-            }
         }
-        best
-    }
-
-    /// The centred residuals `zigzag(u − median)` and the median.
-    fn centred(&self) -> (Vec<u64>, u64) {
         let mut sorted = self.u.clone();
         let mid = sorted.len() / 2;
         let c = *sorted.select_nth_unstable(mid).1;
-        let v = self
-            .u
-            .iter()
-            .map(|&x| zigzag(x.wrapping_sub(c) as i64))
-            .collect();
-        (v, c)
+        // r = base + g·u = (base + g·c) + g·(u − c)
+        Variant {
+            flags: F_ZIGZAG,
+            base: self.base.wrapping_add(self.g.wrapping_mul(c) as i64),
+            v: Cow::Owned(
+                self.u
+                    .iter()
+                    .map(|&x| zigzag(x.wrapping_sub(c) as i64))
+                    .collect(),
+            ),
+        }
+    }
+}
+
+/// Counts of `min(x >> k0, 1023)`: exact counts of `min(x >> k, 255)` for `k` in
+/// `k0..=k0 + 2`.
+struct FineHist {
+    k0: u32,
+    counts: [u32; 1024],
+    max: u64,
+}
+
+impl FineHist {
+    fn new(v: &[u64], k0: u32) -> FineHist {
+        // Two interleaved histograms: repeated values do not wait on each other's increments.
+        let mut c = [[0u32; 1024]; 2];
+        let mut max = 0u64;
+        let mut pairs = v.chunks_exact(2);
+        for p in &mut pairs {
+            c[0][(p[0] >> k0).min(1023) as usize] += 1;
+            c[1][(p[1] >> k0).min(1023) as usize] += 1;
+            max = max.max(p[0]).max(p[1]);
+        }
+        for &x in pairs.remainder() {
+            c[0][(x >> k0).min(1023) as usize] += 1;
+            max = max.max(x);
+        }
+        let mut counts = c[0];
+        for (a, b) in counts.iter_mut().zip(&c[1]) {
+            *a += b;
+        }
+        FineHist { k0, counts, max }
     }
 
-    /// The token shape with the smallest estimated size: `(d, mb, estimated bytes)`.
-    fn best_tokens(v: &[u64]) -> Option<(u32, u32, usize)> {
-        // One pass: exact counts below 128, else counts by bit length and the two bits below
-        // the top bit; every shape's token histogram derives from these.
-        let mut small = [0u32; 128];
-        let mut big = [[0u32; 4]; 65];
+    /// Counts of `min(x >> k, 255)` and the largest `x >> k`.
+    fn at(&self, k: u32) -> ([u32; 256], u64) {
+        debug_assert!((self.k0..=self.k0 + 2).contains(&k));
+        let shift = k - self.k0;
+        let mut out = [0u32; 256];
+        for (j, &c) in self.counts.iter().enumerate() {
+            out[(j >> shift).min(255)] += c;
+        }
+        (out, self.max >> k)
+    }
+}
+
+/// A split layout, measured but not written.
+struct SplitPlan {
+    k: u32,
+    /// The escape symbol, if any.
+    cap: Option<u64>,
+    code: huffman::Code,
+    /// Estimated bytes plus `penalty`.
+    score: usize,
+    /// What the alphabet and the escapes cost in decoding time, in bytes.
+    penalty: usize,
+}
+
+/// Residuals ready to code: `r = base + g·f(v)`, `f` the identity or unzigzag.
+struct Variant<'p> {
+    flags: u8,
+    base: i64,
+    v: Cow<'p, [u64]>,
+}
+
+/// A histogram precise for small values and logarithmic above, as a list of bins
+/// `(lowest value, highest value, count)` in ascending order: enough to estimate every split
+/// and patched layout of a variant from one pass.
+struct LogHist {
+    bins: Vec<(u64, u64, u32)>,
+    m: usize,
+}
+
+impl LogHist {
+    fn new(v: &[u64]) -> LogHist {
+        let mut small = [0u32; 256];
+        // By bit length (9..=64) and the 4 bits below the top bit.
+        let mut big = [[0u32; 16]; 65];
         for &x in v {
-            if x < 128 {
+            if x < 256 {
                 small[x as usize] += 1;
             } else {
-                let nb = 64 - x.leading_zeros();
-                big[nb as usize][((x >> (nb - 3)) & 3) as usize] += 1;
+                let nb = bit_width(x);
+                big[nb as usize][((x >> (nb - 5)) & 15) as usize] += 1;
             }
         }
-        let mut best: Option<(u32, u32, usize)> = None;
-        for &(d, mb) in &TOKEN_SHAPES {
-            let mut counts = [0u32; 256];
-            let mut extra = 0usize;
-            for (x, &c) in small.iter().enumerate() {
-                let (t, e, _) = token(x as u64, d, mb);
-                counts[usize::from(t)] += c;
-                extra += e as usize * c as usize;
+        let mut bins = Vec::new();
+        for (x, &c) in small.iter().enumerate() {
+            if c > 0 {
+                bins.push((x as u64, x as u64, c));
             }
-            for (nb, row) in big.iter().enumerate().skip(8) {
-                for (top2, &c) in row.iter().enumerate() {
-                    let t = (1 << d) + ((nb as u32 - d - 1) << mb) + (top2 as u32 >> (2 - mb));
-                    counts[t as usize] += c;
-                    extra += (nb - 1 - mb as usize) * c as usize;
+        }
+        for (nb, row) in big.iter().enumerate().skip(9) {
+            for (t, &c) in row.iter().enumerate() {
+                if c > 0 {
+                    let lo = (16 + t as u64) << (nb - 5);
+                    bins.push((lo, lo + ((1u64 << (nb - 5)) - 1), c));
                 }
             }
-            let Some(est) = rans::estimate(&counts) else {
+        }
+        LogHist { bins, m: v.len() }
+    }
+
+    /// The smallest value with at least `q`·m values at or below it (roughly).
+    fn quantile(&self, q: f64) -> u64 {
+        let want = (self.m as f64 * q).ceil() as u64;
+        let mut seen = 0u64;
+        for &(_, hi, c) in &self.bins {
+            seen += u64::from(c);
+            if seen >= want {
+                return hi;
+            }
+        }
+        self.bins.last().map_or(0, |b| b.1)
+    }
+
+    /// Estimated bytes of a split at `k` (high parts Huffman-coded, escapes above 254), and
+    /// the estimated alphabet size.
+    fn split_estimate(&self, k: u32) -> (usize, usize) {
+        let mut bits = c_log_c(self.m as u32);
+        let mut esc = 0u32;
+        let mut esc_top = 0u64;
+        let mut used = 0u64;
+        let mut top = 0u64;
+        // Bins within one high part merge; a bin over several is spread evenly over them.
+        let (mut cur, mut cur_c) = (u64::MAX, 0u32);
+        for &(lo, hi, c) in &self.bins {
+            let (a, b) = (lo >> k, hi >> k);
+            if a >= ESC {
+                esc += c;
+                esc_top = esc_top.max(b - ESC);
                 continue;
-            };
-            let size = est + extra.div_ceil(8) + 2;
-            if best.is_none_or(|b| size < b.2) {
-                best = Some((d, mb, size));
+            }
+            if a == b && a == cur {
+                cur_c += c;
+                continue;
+            }
+            bits -= c_log_c(cur_c);
+            (cur, cur_c) = (u64::MAX, 0);
+            if a == b {
+                (cur, cur_c) = (a, c);
+                used += 1;
+            } else {
+                let r = b.min(ESC - 1) - a + 1;
+                bits += f64::from(c) * f64::from(bit_width(r) - 1) - c_log_c(c);
+                used += r.min(u64::from(c));
+            }
+            top = b.min(ESC - 1);
+        }
+        bits -= c_log_c(cur_c);
+        if esc > 0 {
+            bits -= c_log_c(esc);
+            used += 1;
+            top = ESC;
+        }
+        // Huffman's redundancy, the code lengths, the stream lengths.
+        let bytes = (bits * 1.02 / 8.0) as usize
+            + packed_len(esc as usize, bit_width(esc_top))
+            + (used as usize * 5 + top as usize) / 8
+            + 12
+            + packed_len(self.m, k);
+        (bytes, top as usize + 1)
+    }
+
+    /// The best split: `(k, score)`, the score being the estimated bytes plus a penalty per
+    /// alphabet symbol (large alphabets decode more slowly).
+    fn best_split(&self, w: u32) -> (u32, usize) {
+        let bulk = bit_width(self.quantile(0.9));
+        let mut best = (w, usize::MAX);
+        for k in (bulk.saturating_sub(7)..w).rev() {
+            if k + 8 < w && k > bulk {
+                continue;
+            }
+            let (bytes, alphabet) = self.split_estimate(k);
+            let score = bytes + alphabet / ALPHABET_PER_BYTE;
+            if score < best.1 {
+                best = (k, score);
             }
         }
         best
     }
 
-    fn write_tokens(&self, v: &[u64], c: u64, d: u32, mb: u32, out: &mut Vec<u8>) -> bool {
-        let toks: Vec<(u8, u32, u64)> = v.iter().map(|&x| token(x, d, mb)).collect();
-        let Some((model, _)) = rans::best_model(toks.iter().map(|t| t.0)) else {
-            return false;
+    /// The best patched width: `(b, estimated bytes)`.
+    fn best_patched(&self, w: u32) -> (u32, usize) {
+        // Counts by bit length.
+        let mut by_len = [0usize; 65];
+        for &(lo, _, c) in &self.bins {
+            by_len[bit_width(lo) as usize] += c as usize;
+        }
+        let mut best = (w, usize::MAX);
+        let mut exceptions = 0usize;
+        for b in (0..=w).rev() {
+            if b < w {
+                exceptions += by_len[b as usize + 1];
+            }
+            if exceptions * 8 > self.m {
+                break;
+            }
+            // The exceptions' high parts: varints of `nb − b` bits.
+            let high: usize = (b as usize + 1..=w as usize)
+                .map(|nb| by_len[nb] * (nb - b as usize).div_ceil(7))
+                .sum();
+            let gaps = exceptions * varint_len((self.m / exceptions.max(1)) as u64);
+            let e = packed_len(self.m, b) + high + gaps + varint_len(exceptions as u64);
+            if e < best.1 {
+                best = (b, e);
+            }
+        }
+        best
+    }
+}
+
+/// Score (in bytes) of each escape of a split: escapes are found by a scan and patched one
+/// by one.
+const ESCAPE_PENALTY: f64 = 1.0;
+
+/// Percentage of the bit-packed size that a split must save to be chosen.
+const MIN_SPLIT_SAVING: usize = 0;
+
+/// Alphabet symbols that cost as much as one byte when choosing among splits (a larger
+/// alphabet takes longer to build a table for, and has longer codes).
+const ALPHABET_PER_BYTE: usize = 4;
+
+impl Plan {
+    /// Measures a split at `k`: the low `k` bits bit-packed, the high parts Huffman-coded
+    /// (those at or above a cap escaped).
+    fn plan_split(&self, var: &Variant, k: u32, fine: &FineHist) -> Option<SplitPlan> {
+        // Exact counts below 255, and the largest high part.
+        let (counts, top) = fine.at(k);
+        // Bytes of the escape list with a cap: its count, width, and packed high parts.
+        let esc_bytes = |c: u64| -> usize {
+            let count: u32 = counts[c as usize..].iter().sum();
+            let count = count as usize;
+            varint_len(count as u64) + 1 + packed_len(count, bit_width(top.saturating_sub(c)))
         };
-        out.push(TOKENS);
-        out.push(self.transform);
-        for &p in &self.params {
-            put_ivarint(out, p);
+        // The cap (escape symbol): the cheapest by estimate, none possible only if every high
+        // part is below 255.
+        let total = c_log_c(var.v.len() as u32);
+        let score = |c: u64| -> f64 {
+            let mut bits = total;
+            let mut esc = 0u32;
+            for (h, &n) in counts.iter().enumerate() {
+                if (h as u64) < c {
+                    bits -= c_log_c(n);
+                } else {
+                    esc += n;
+                }
+            }
+            bits -= c_log_c(esc);
+            bits / 8.0
+                + esc_bytes(c) as f64
+                + (c as f64) * (0.5 + 1.0 / ALPHABET_PER_BYTE as f64)
+                + f64::from(esc) * ESCAPE_PENALTY
+        };
+        let mut cap = None;
+        let mut best = if top < 255 {
+            score(top + 1) - (esc_bytes(top + 1) as f64)
+        } else {
+            f64::INFINITY
+        };
+        for &c in &CAPS {
+            if c < top {
+                let e = score(c);
+                if e < best {
+                    best = e;
+                    cap = Some(c);
+                }
+            }
         }
-        // r = base + g·u = (base + g·c) + g·(u − c)
-        put_ivarint(out, self.base.wrapping_add(self.g.wrapping_mul(c) as i64));
-        put_uvarint(out, self.g);
-        out.push(d as u8);
-        out.push(mb as u8);
-        let syms: Vec<u8> = toks.iter().map(|t| t.0).collect();
-        model.encode(&syms, out);
-        let mut bw = BitWriter::new(Vec::new());
-        for &(_, e, bits) in &toks {
-            bw.put(bits, e);
+        // The symbols' counts, the code, and the (nearly exact) size.
+        let mut sym_counts = counts;
+        let mut extra = 0;
+        if let Some(c) = cap {
+            sym_counts[c as usize] = counts[c as usize..].iter().sum();
+            sym_counts[c as usize + 1..].fill(0);
+            extra = esc_bytes(c);
         }
-        let extra = bw.finish();
-        put_uvarint(out, extra.len() as u64);
-        out.extend_from_slice(&extra);
-        true
+        let code = huffman::Code::new(&sym_counts)?;
+        let alphabet = sym_counts.iter().rposition(|&c| c > 0).unwrap_or(0) + 1;
+        let escapes = if cap.is_some() {
+            sym_counts[alphabet - 1]
+        } else {
+            0
+        };
+        let bytes = 2
+            + self.params.len() * 9
+            + varint_len(zigzag(var.base))
+            + varint_len(self.g)
+            + 2
+            + code.size(&sym_counts)
+            + packed_len(var.v.len(), k)
+            + extra;
+        let penalty = alphabet / ALPHABET_PER_BYTE + (f64::from(escapes) * ESCAPE_PENALTY) as usize;
+        Some(SplitPlan {
+            k,
+            cap,
+            code,
+            score: bytes + penalty,
+            penalty,
+        })
     }
 
-    /// Low `k` bits bit-packed, the high `w - k` (at most 8) bits rANS-coded.
-    fn write_split(&self, k: u32, out: &mut Vec<u8>) -> bool {
-        let hi: Vec<u8> = self.u.iter().map(|&v| (v >> k) as u8).collect();
-        let Some((model, _)) = rans::best_model(hi.iter().copied()) else {
-            return false;
-        };
+    /// Writes a planned split; returns its score (bytes plus the penalties of its alphabet
+    /// and escapes).
+    fn write_split(&self, var: &Variant, plan: &SplitPlan, out: &mut Vec<u8>) -> usize {
+        let (k, cap) = (plan.k, plan.cap);
+        let hi = |x: u64| x >> k;
+        let syms: Vec<u8> = var
+            .v
+            .iter()
+            .map(|&x| match cap {
+                Some(c) => hi(x).min(c) as u8,
+                None => hi(x) as u8,
+            })
+            .collect();
+        let start = out.len();
         out.push(SPLIT);
-        self.header(out);
+        self.header(var.base, out);
+        out.push(var.flags | if cap.is_some() { F_ESCAPES } else { 0 });
         out.push(k as u8);
-        model.encode(&hi, out);
+        plan.code.encode(&syms, out);
         if k > 0 {
             let mask = (1u64 << k) - 1;
-            let lo: Vec<u64> = self.u.iter().map(|&v| v & mask).collect();
+            let lo: Vec<u64> = var.v.iter().map(|&x| x & mask).collect();
             pack(&lo, k, out);
         }
-        true
+        if let Some(c) = cap {
+            let esc: Vec<u64> = var
+                .v
+                .iter()
+                .map(|&x| hi(x))
+                .filter(|&h| h >= c)
+                .map(|h| h - c)
+                .collect();
+            let we = bit_width(esc.iter().copied().max().unwrap_or(0));
+            put_uvarint(out, esc.len() as u64);
+            out.push(we as u8);
+            pack(&esc, we, out);
+        }
+        out.len() - start + plan.penalty
+    }
+
+    /// Patched: every value's low `b` bits bit-packed, the few wider values' high parts
+    /// listed with their positions.
+    fn write_patched(&self, var: &Variant, b: u32, out: &mut Vec<u8>) {
+        let mask = if b == 64 { u64::MAX } else { (1u64 << b) - 1 };
+        out.push(PATCHED);
+        self.header(var.base, out);
+        out.push(var.flags);
+        out.push(b as u8);
+        let lo: Vec<u64> = var.v.iter().map(|&x| x & mask).collect();
+        pack(&lo, b, out);
+        let exc: Vec<usize> = (0..var.v.len()).filter(|&i| var.v[i] > mask).collect();
+        put_uvarint(out, exc.len() as u64);
+        let mut next = 0usize;
+        for &i in &exc {
+            put_uvarint(out, (i - next) as u64);
+            put_uvarint(out, var.v[i] >> b);
+            next = i + 1;
+        }
     }
 }
 
@@ -378,14 +674,8 @@ pub(crate) fn encode(x: &[i64], out: &mut Vec<u8>) {
 
     let mut best = Vec::new();
     plans[0].write_packed(&mut best);
+    let packed_len = best.len();
     let mut cand = Vec::new();
-
-    let try_keep = |cand: &mut Vec<u8>, best: &mut Vec<u8>| {
-        if cand.len() < best.len() {
-            std::mem::swap(cand, best);
-        }
-        cand.clear();
-    };
 
     // zstd over the bit-packed bytes (catches repetition that bit packing cannot see).
     if best.len() > 24 {
@@ -393,47 +683,90 @@ pub(crate) fn encode(x: &[i64], out: &mut Vec<u8>) {
             if frame.len() + 1 < best.len() {
                 cand.push(best[0] | ZSTD);
                 cand.extend_from_slice(&frame);
-                try_keep(&mut cand, &mut best);
+                std::mem::swap(&mut cand, &mut best);
+                cand.clear();
             }
         }
     }
-    // Entropy coding, for peaky residual distributions: rANS-coded high bits over packed
-    // low bits, or rANS-coded tokens (for heavy tails). Ranked by estimate, then measured.
-    let mut entropy: Vec<(usize, usize, u8)> = Vec::new();
+    // Candidates are compared by score: bytes, plus a penalty for what decodes slowly (a
+    // zstd frame; a split's alphabet and escapes).
+    let mut best_score = if best[0] & ZSTD != 0 {
+        best.len() + best.len() / 8
+    } else {
+        best.len()
+    };
+    let keep = |cand: &mut Vec<u8>, score: usize, best: &mut Vec<u8>, best_score: &mut usize| {
+        if score < *best_score {
+            std::mem::swap(cand, best);
+            *best_score = score;
+        }
+        cand.clear();
+    };
+    // Split (Huffman-coded high parts over packed low bits: peaky distributions) and
+    // patched (packed narrow, a few wide values listed: rare outliers), on the residuals or
+    // centred on their median. Ranked by estimate, then the best few written and measured.
+    let mut ranked: Vec<(usize, usize, bool, u8, u32)> = Vec::new();
+    let mut variants: Vec<[Option<Variant>; 2]> = Vec::new();
     for (i, plan) in plans.iter().enumerate() {
-        if plan.w == 0 || plan.u.len() < 8 {
+        variants.push([None, None]);
+        // Entropy coding saves at most a few bits a value: plans packing to far more than
+        // the best are not worth analysing.
+        if plan.w == 0 || plan.u.len() < 8 || plan.w > plans[0].w + 8 {
             continue;
         }
-        if let Some((_, est)) = plan.best_split() {
-            entropy.push((est, i, SPLIT));
-        }
-        if let Some((_, _, est)) = Plan::best_tokens(&plan.centred().0) {
-            entropy.push((est, i, TOKENS));
+        for zig in [false, true] {
+            let var = plan.variant(zig);
+            let w = bit_width(var.v.iter().copied().max().unwrap_or(0));
+            let h = LogHist::new(&var.v);
+            let (k, e) = h.best_split(w);
+            ranked.push((e, i, zig, SPLIT, k));
+            let (b, e) = h.best_patched(w);
+            if b < w {
+                ranked.push((e, i, zig, PATCHED, b));
+            }
+            variants[i][usize::from(zig)] = Some(var);
         }
     }
-    entropy.sort_unstable();
-    for &(est, i, scheme) in entropy.iter().take(2) {
-        if est >= best.len() + 8 {
+    ranked.sort_unstable();
+    for &(est, i, zig, scheme, k) in ranked.iter().take(3) {
+        if est >= best_score + best_score / 8 + 16 {
             break;
         }
         let plan = &plans[i];
-        let ok = if scheme == SPLIT {
-            plan.best_split()
-                .is_some_and(|(k, _)| plan.write_split(k, &mut cand))
-        } else {
-            let (v, c) = plan.centred();
-            Plan::best_tokens(&v)
-                .is_some_and(|(d, mb, _)| plan.write_tokens(&v, c, d, mb, &mut cand))
+        let Some(var) = &variants[i][usize::from(zig)] else {
+            continue;
         };
-        if ok {
-            try_keep(&mut cand, &mut best);
+        if scheme == SPLIT {
+            // The estimate is rough: measure the neighbouring splits too, write the best.
+            let k0 = k.saturating_sub(1);
+            let fine = FineHist::new(&var.v, k0);
+            let split = (k0..=k0 + 2)
+                .filter(|&k| k < 64)
+                .filter_map(|k| plan.plan_split(var, k, &fine))
+                .min_by_key(|p| (p.score, p.k));
+            if let Some(split) = split {
+                if split.score < best_score + 8 {
+                    let score = plan.write_split(var, &split, &mut cand);
+                    keep(&mut cand, score, &mut best, &mut best_score);
+                }
+            }
+        } else {
+            plan.write_patched(var, k, &mut cand);
+            let score = cand.len();
+            keep(&mut cand, score, &mut best, &mut best_score);
         }
-        cand.clear();
+    }
+    // Entropy coding decodes more slowly than bit packing: only when it saves enough.
+    if best[0] == SPLIT && best.len() * 100 > packed_len * (100 - MIN_SPLIT_SAVING) {
+        best.clear();
+        plans[0].write_packed(&mut best);
     }
     // Run-length, for values that rarely change.
     if runs(x) * 3 <= n {
         write_rle(x, &mut cand);
-        try_keep(&mut cand, &mut best);
+        if cand.len() < best.len() {
+            best = cand;
+        }
     }
     out.extend_from_slice(&best);
 }
@@ -503,7 +836,7 @@ fn decode_payload<F: FnMut(&[u64])>(
             }
             Ok(())
         }
-        PACKED | SPLIT | TOKENS => decode_for(&mut r, scheme, n, sink),
+        PACKED | SPLIT | PATCHED => decode_for(&mut r, scheme, n, sink),
         _ => Err(err(0, "unknown integer scheme")),
     }
 }
@@ -587,19 +920,22 @@ fn decode_for<F: FnMut(&[u64])>(
     })
 }
 
-/// Per-thread decode buffers, so no call zeroes 17 KiB of stack.
+/// Per-thread decode buffers, so no call zeroes 14 KiB of stack.
 struct Scratch {
-    table: [u32; rans::TABLE],
+    table: [u16; huffman::TABLE],
     buf: [u64; CHUNK],
-    hbuf: [u8; CHUNK],
+    hbuf: [u16; CHUNK],
+    /// A split's escaped high parts.
+    esc: Vec<u64>,
 }
 
 impl Scratch {
     fn new() -> Self {
         Scratch {
-            table: [0; rans::TABLE],
+            table: [0; huffman::TABLE],
             buf: [0; CHUNK],
             hbuf: [0; CHUNK],
+            esc: Vec::new(),
         }
     }
 }
@@ -609,16 +945,31 @@ thread_local! {
         std::cell::RefCell::new(Box::new(Scratch::new()));
 }
 
-/// How the residuals `u` are stored.
+/// How the residuals are stored, besides the packed low bits.
 enum Packing<'a, 't> {
-    /// Bit-packed at width `k` (the whole width).
+    /// Nothing else.
     Packed,
-    /// Low `k` bits packed, high bits rANS-coded.
-    Split(rans::Decoder<'a, 't>),
-    /// rANS-coded tokens of shape `(d, mb)` plus extra bits; `u = unzigzag(v)`.
-    Tokens(rans::Decoder<'a, 't>, u32, u32, BitReader<'a>),
+    /// High parts Huffman-coded; with escapes, how many have been used.
+    Split(huffman::Decoder<'a, 't>, Option<usize>),
+    /// Exceptions: how many are left, the next one's position and high part, and the rest.
+    Patched(usize, usize, u64, Reader<'a>),
 }
 
+/// The next exception of a patched stream: `(position, high part)`.
+fn next_exception(r: &mut Reader, prev_end: usize, m: usize) -> Result<(usize, u64), DecodeError> {
+    let at = r.position();
+    let gap = r.uvarint()?;
+    let p = (prev_end as u64).saturating_add(gap);
+    if p >= m as u64 {
+        return Err(err(at, "exception position outside the column"));
+    }
+    Ok((p as usize, r.uvarint()?))
+}
+
+/// Decodes the residuals of a frame-of-reference scheme and reconstructs the values.
+///
+/// Its passes over each chunk (high parts, zigzag and base; prefix sums; the sink's
+/// conversion) vectorise: with AVX2 (four lanes) when the CPU has it, else SSE2.
 fn decode_residuals<F: FnMut(&[u64])>(
     r: &mut Reader,
     scheme: u8,
@@ -627,38 +978,95 @@ fn decode_residuals<F: FnMut(&[u64])>(
     scratch: &mut Scratch,
     sink: &mut F,
 ) -> Result<(), DecodeError> {
-    let Scratch { table, buf, hbuf } = scratch;
+    #[cfg(target_arch = "x86_64")]
+    if super::has_avx2() {
+        // SAFETY: `decode_residuals_avx2` only requires AVX2, which the CPU was just checked
+        // to support; it is otherwise safe code.
+        return unsafe { decode_residuals_avx2(r, scheme, n, h, scratch, sink) };
+    }
+    decode_residuals_impl(r, scheme, n, h, scratch, sink)
+}
+
+/// [`decode_residuals_impl`] compiled for AVX2 (integer operations only differ in width, and
+/// the floating-point ones are the same IEEE operations: the same results).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn decode_residuals_avx2<F: FnMut(&[u64])>(
+    r: &mut Reader,
+    scheme: u8,
+    n: usize,
+    h: &ForHeader,
+    scratch: &mut Scratch,
+    sink: &mut F,
+) -> Result<(), DecodeError> {
+    decode_residuals_impl(r, scheme, n, h, scratch, sink)
+}
+
+#[inline(always)]
+fn decode_residuals_impl<F: FnMut(&[u64])>(
+    r: &mut Reader,
+    scheme: u8,
+    n: usize,
+    h: &ForHeader,
+    scratch: &mut Scratch,
+    sink: &mut F,
+) -> Result<(), DecodeError> {
+    let Scratch {
+        table,
+        buf,
+        hbuf,
+        esc: escs,
+    } = scratch;
     let m = h.m;
     let at = r.position();
-    let (k, packed, mut packing) = if scheme == TOKENS {
-        let d = u32::from(r.u8()?);
-        let mb = u32::from(r.u8()?);
-        if !TOKEN_SHAPES.contains(&(d, mb)) {
-            return Err(err(at, "unknown token shape"));
-        }
-        let dec = rans::Decoder::new(r, table)?;
-        let extra = r.bytes()?;
-        (
-            0,
-            &[][..],
-            Packing::Tokens(dec, d, mb, BitReader::new(extra)),
-        )
+    let flags = if scheme == PACKED { 0 } else { r.u8()? };
+    let allowed = if scheme == SPLIT {
+        F_ZIGZAG | F_ESCAPES
     } else {
-        let w = u32::from(r.u8()?);
-        if w > 64 {
-            return Err(err(at, "bit width above 64"));
+        F_ZIGZAG
+    };
+    if flags & !allowed != 0 {
+        return Err(err(at, "unknown flags"));
+    }
+    let k_at = r.position();
+    let k = u32::from(r.u8()?);
+    if k > 64 || (scheme == SPLIT && k == 64) {
+        return Err(err(k_at, "bit width above 64"));
+    }
+    let (packed, mut packing) = match scheme {
+        SPLIT => {
+            let dec = huffman::Decoder::new(r, table)?;
+            let packed = r.take(packed_len(m, k))?;
+            let esc = if flags & F_ESCAPES != 0 {
+                let at = r.position();
+                let count = r.uvarint()?;
+                let we = u32::from(r.u8()?);
+                if count > m as u64 || we > 64 {
+                    return Err(err(at, "bad escape list"));
+                }
+                let count = count as usize;
+                let packed = r.take(packed_len(count, we))?;
+                escs.clear();
+                escs.resize(count, 0);
+                unpack(packed, we, escs);
+                Some(0)
+            } else {
+                None
+            };
+            (packed, Packing::Split(dec, esc))
         }
-        if scheme == SPLIT {
-            let k_at = r.position();
-            let k = u32::from(r.u8()?);
-            if k >= w || w - k > 8 {
-                return Err(err(k_at, "bad split of the bit width"));
-            }
-            let dec = rans::Decoder::new(r, table)?;
-            (k, r.take(packed_len(m, k))?, Packing::Split(dec))
-        } else {
-            (w, r.take(packed_len(m, w))?, Packing::Packed)
+        PATCHED => {
+            let packed = r.take(packed_len(m, k))?;
+            let count = r.count(2)?;
+            let mut rest = Reader::new(r.take(r.remaining())?);
+            let (p, hi) = if count > 0 {
+                next_exception(&mut rest, 0, m)?
+            } else {
+                (usize::MAX, 0)
+            };
+            (packed, Packing::Patched(count, p, hi, rest))
         }
+        _ => (r.take(packed_len(m, k))?, Packing::Packed),
     };
     end(r)?;
 
@@ -678,111 +1086,142 @@ fn decode_residuals<F: FnMut(&[u64])>(
     while done < m {
         let len = (m - done).min(CHUNK);
         let u = &mut buf[..len];
-        match &mut packing {
-            Packing::Packed | Packing::Split(_) => {
-                // `done` is a multiple of CHUNK, so `done · k` bits is a whole number of bytes.
-                let off = done / 8 * k as usize;
-                unpack(packed.get(off..).unwrap_or(&[]), k, u);
-            }
-            Packing::Tokens(..) => {}
-        }
+        // `done` is a multiple of CHUNK, so `done · k` bits is a whole number of bytes.
+        let off = done / 8 * k as usize;
+        unpack(packed.get(off..).unwrap_or(&[]), k, u);
+        let zig = flags & F_ZIGZAG != 0;
+        let unzig = |v: u64| (v >> 1) ^ (v & 1).wrapping_neg();
+        let mut with_base = false;
         match &mut packing {
             Packing::Packed => {}
-            Packing::Split(dec) => {
+            Packing::Split(dec, esc) => {
                 let hi = &mut hbuf[..len];
                 dec.decode(hi);
-                for (v, &h) in u.iter_mut().zip(hi.iter()) {
-                    *v |= u64::from(h) << k;
+                match esc {
+                    // The common cases: high parts, zigzag and r = base + g·v in one pass.
+                    None if zig && g == 1 => {
+                        for (v, &e) in u.iter_mut().zip(hi.iter()) {
+                            *v = unzig(*v | u64::from(e >> 8) << k).wrapping_add(base);
+                        }
+                        with_base = true;
+                    }
+                    None if g == 1 => {
+                        for (v, &e) in u.iter_mut().zip(hi.iter()) {
+                            *v = (*v | u64::from(e >> 8) << k).wrapping_add(base);
+                        }
+                        with_base = true;
+                    }
+                    None if zig => {
+                        for (v, &e) in u.iter_mut().zip(hi.iter()) {
+                            *v = unzig(*v | u64::from(e >> 8) << k);
+                        }
+                    }
+                    None => {
+                        for (v, &e) in u.iter_mut().zip(hi.iter()) {
+                            *v |= u64::from(e >> 8) << k;
+                        }
+                    }
+                    Some(esc) => {
+                        for (v, &e) in u.iter_mut().zip(hi.iter()) {
+                            *v |= u64::from(e >> 8) << k;
+                        }
+                        // Escapes (the last symbol) are rare: a mask of them per group of 32
+                        // (computed without branching), then one step per escape.
+                        let e_min = ((dec.alphabet() - 1) as u16) << 8;
+                        for (vs, es) in u.chunks_mut(32).zip(hi.chunks(32)) {
+                            let mut mask = es
+                                .iter()
+                                .enumerate()
+                                .fold(0u32, |a, (i, &e)| a | u32::from(e >= e_min) << i);
+                            while mask != 0 {
+                                let i = mask.trailing_zeros() as usize;
+                                mask &= mask - 1;
+                                let (Some(v), Some(&x)) = (vs.get_mut(i), escs.get(*esc)) else {
+                                    return Err(err(at, "more escapes than listed"));
+                                };
+                                *v = v.wrapping_add(x << k);
+                                *esc += 1;
+                            }
+                        }
+                        if zig {
+                            u.iter_mut().for_each(|v| *v = unzig(*v));
+                        }
+                    }
                 }
             }
-            Packing::Tokens(dec, td, tm, extra) => {
-                let hi = &mut hbuf[..len];
-                dec.decode(hi);
-                for (v, &t) in u.iter_mut().zip(hi.iter()) {
-                    *v = unzigzag(untoken(t, *td, *tm, extra)?) as u64;
+            Packing::Patched(left, p, hi, rest) => {
+                while *left > 0 && *p < done + len {
+                    let slot = &mut u[*p - done];
+                    *slot |= if k < 64 { *hi << k } else { 0 };
+                    *left -= 1;
+                    if *left > 0 {
+                        (*p, *hi) = next_exception(rest, *p + 1, m)?;
+                    }
+                }
+                if zig {
+                    u.iter_mut().for_each(|v| *v = unzig(*v));
                 }
             }
         }
-        // r = base + g·u, then the inverse transform, in place (wrapping u64 arithmetic is
-        // two's-complement i64 arithmetic).
-        match (h.transform, g) {
-            (T_RAW, 1) => u.iter_mut().for_each(|v| *v = v.wrapping_add(base)),
-            (T_RAW, _) => u
-                .iter_mut()
-                .for_each(|v| *v = v.wrapping_mul(g).wrapping_add(base)),
-            (T_DELTA, _) => {
+        // r = base + g·u (a pass of its own: folded into a prefix sum, the additions would be
+        // reassociated into a longer dependency chain), then the inverse transform, in place
+        // (wrapping u64 arithmetic is two's-complement i64 arithmetic).
+        if !with_base {
+            if g == 1 {
+                u.iter_mut().for_each(|v| *v = v.wrapping_add(base));
+            } else {
+                u.iter_mut()
+                    .for_each(|v| *v = v.wrapping_mul(g).wrapping_add(base));
+            }
+        }
+        match h.transform {
+            T_DELTA => {
                 for v in u.iter_mut() {
-                    acc = acc.wrapping_add(v.wrapping_mul(g).wrapping_add(base));
+                    acc = acc.wrapping_add(*v);
                     *v = acc;
                 }
             }
-            (T_DOD, _) => {
+            T_DOD => {
                 for v in u.iter_mut() {
-                    acc_d = acc_d.wrapping_add(v.wrapping_mul(g).wrapping_add(base));
-                    acc = acc.wrapping_add(acc_d);
+                    acc_d = acc_d.wrapping_add(*v);
+                    *v = acc_d;
+                }
+                for v in u.iter_mut() {
+                    acc = acc.wrapping_add(*v);
                     *v = acc;
                 }
             }
-            _ => {
-                let mut t = (done as u64).wrapping_mul(d).wrapping_add(base);
-                if g == 1 {
-                    for v in u.iter_mut() {
-                        *v = v.wrapping_add(t);
-                        t = t.wrapping_add(d);
-                    }
-                } else {
-                    for v in u.iter_mut() {
-                        *v = v.wrapping_mul(g).wrapping_add(t);
-                        t = t.wrapping_add(d);
-                    }
+            T_LINEAR => {
+                let mut t = (done as u64).wrapping_mul(d);
+                for v in u.iter_mut() {
+                    *v = v.wrapping_add(t);
+                    t = t.wrapping_add(d);
                 }
             }
+            _ => {}
         }
         sink(u);
         done += len;
     }
+    if escs.capacity() > 4 * CHUNK {
+        // Do not keep a huge block's buffer for the thread's lifetime.
+        *escs = Vec::new();
+    }
     match packing {
         Packing::Packed => Ok(()),
-        Packing::Split(dec) => dec.finish(at),
-        Packing::Tokens(dec, _, _, extra) => {
+        Packing::Split(dec, esc) => {
             dec.finish(at)?;
-            extra.finish(at)
+            match esc {
+                Some(used) if used != escs.len() => Err(err(at, "fewer escapes than listed")),
+                _ => Ok(()),
+            }
+        }
+        Packing::Patched(left, _, _, rest) => {
+            if left > 0 || !rest.is_empty() {
+                Err(err(at, "exceptions beyond the column"))
+            } else {
+                Ok(())
+            }
         }
     }
-}
-
-// ---------------------------------------------------------------------------------------
-// Tokens: a value `v` below `2^d` is its own token; a larger one is coded by its bit length
-// and the `mb` bits below its top bit, the rest going raw to the extra-bit stream.
-
-/// The token shapes `(d, mb)` an encoder may use (each has at most 256 tokens).
-pub(crate) const TOKEN_SHAPES: [(u32, u32); 5] = [(3, 2), (4, 2), (5, 1), (6, 1), (7, 1)];
-
-/// `(token, extra bit count, extra bits)` of `v`.
-#[inline]
-fn token(v: u64, d: u32, mb: u32) -> (u8, u32, u64) {
-    if v < 1 << d {
-        return (v as u8, 0, 0);
-    }
-    let nb = 64 - v.leading_zeros();
-    let extra = nb - 1 - mb;
-    let top = (v >> extra) & ((1 << mb) - 1);
-    let t = (1 << d) + ((nb - d - 1) << mb) + top as u32;
-    (t as u8, extra, v & ((1u64 << extra) - 1))
-}
-
-#[inline]
-fn untoken(t: u8, d: u32, mb: u32, extra: &mut BitReader) -> Result<u64, DecodeError> {
-    let t = u32::from(t);
-    if t < 1 << d {
-        return Ok(u64::from(t));
-    }
-    let i = t - (1 << d);
-    let nb = d + 1 + (i >> mb);
-    if nb > 64 {
-        return Err(err(0, "token beyond 64 bits"));
-    }
-    let top = u64::from((1 << mb) | (i & ((1 << mb) - 1)));
-    let e = nb - 1 - mb;
-    Ok((top << e) | extra.get(e)?)
 }

@@ -3,6 +3,11 @@ use proptest::prelude::*;
 
 use super::*;
 
+thread_local! {
+    /// Set by a test to make this thread's decoders take their portable (non-AVX2) builds.
+    pub(super) static PORTABLE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 fn rt_i64(v: &[i64]) -> Vec<u8> {
     let mut buf = Vec::new();
     encode_integers(v, &mut buf);
@@ -383,7 +388,7 @@ fn decode_refuses_huge_counts() {
 }
 
 #[test]
-fn heavy_tailed_block_uses_tokens_and_survives_mangling() {
+fn heavy_tailed_block_is_entropy_coded_and_survives_mangling() {
     // Noise-meter-like: small steps, occasional loud events far off.
     let steps = noise(11, 1024, 3);
     let bursts = noise(12, 1024, 1000);
@@ -403,7 +408,11 @@ fn heavy_tailed_block_uses_tokens_and_survives_mangling() {
         .collect();
     let buf = rt_f64(&v);
     assert_eq!(buf[0], float::DECIMAL);
-    assert_eq!(buf[3], int::TOKENS, "inner integer scheme");
+    assert!(
+        matches!(buf[3], int::SPLIT | int::PATCHED),
+        "inner integer scheme {:#x}",
+        buf[3]
+    );
     mangle(&buf, v.len());
 }
 
@@ -423,11 +432,182 @@ fn jittered_ms_timestamps_are_entropy_coded_and_survive_mangling() {
         .collect();
     let buf = rt_i64(&ts);
     assert!(
-        matches!(buf[0], int::SPLIT | int::TOKENS),
+        matches!(buf[0], int::SPLIT | int::PATCHED),
         "scheme {:#x}",
         buf[0]
     );
     // ~3.3 bits of entropy per point; 5 is generous.
     assert!(buf.len() * 8 < 1024 * 5, "{} bytes", buf.len());
     mangle(&buf, ts.len());
+}
+
+/// Heavy tails on both sides: steps of a few units, rare far outliers (escapes, patches).
+fn heavy_tails(seed: u64, n: usize, rate: i64, far: i64) -> Vec<i64> {
+    let steps = noise(seed, n, 3);
+    let jumps = noise(seed ^ 0x55, n, far);
+    let mut level = 0i64;
+    steps
+        .iter()
+        .zip(&jumps)
+        .map(|(&d, &j)| {
+            level += d;
+            if j.rem_euclid(rate) == 0 {
+                level + j
+            } else {
+                level
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn split_and_patched_streams_round_trip_and_survive_mangling() {
+    let mut seen = std::collections::BTreeSet::new();
+    for (i, (rate, far)) in [
+        (40, 1000),
+        (7, 1_000_000),
+        (300, i64::MAX / 4),
+        (3, 50),
+        (1000, 9),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        for n in [9, 100, 1024, 1025, 2048, 3000] {
+            let v = heavy_tails(i as u64, n, rate, far);
+            let buf = rt_i64(&v);
+            seen.insert(buf[0]);
+            if n <= 1025 {
+                mangle(&buf, n);
+            }
+            // As decimal floats too (the mantissas are an integer stream).
+            let f: Vec<f64> = v
+                .iter()
+                .map(|&x| (x % 1_000_000_000) as f64 / 100.0)
+                .collect();
+            rt_f64(&f);
+        }
+    }
+    assert!(seen.contains(&int::SPLIT), "schemes used: {seen:x?}");
+}
+
+#[test]
+fn escapes_of_every_size_round_trip() {
+    // A narrow bulk with outliers of every magnitude up to 2^63: escaped high parts of every
+    // varint length, and a zigzag centre.
+    let n = 2048;
+    let bulk = noise(5, n, 6);
+    let v: Vec<i64> = bulk
+        .iter()
+        .enumerate()
+        .map(|(i, &b)| {
+            if i % 37 == 0 {
+                b.wrapping_add(1i64.wrapping_shl((i / 37 % 64) as u32))
+            } else {
+                b
+            }
+        })
+        .collect();
+    let buf = rt_i64(&v);
+    mangle(&buf, n);
+    let u: Vec<u64> = v.iter().map(|&x| x as u64 ^ (1 << 63)).collect();
+    rt_u64(&u);
+}
+
+#[test]
+fn dominant_value_with_rare_others_is_small() {
+    // Huffman cannot code a value in less than a bit: patched (or run-length) must take over.
+    let n = 2048;
+    let mut v = vec![100i64; n];
+    for i in (0..n).step_by(97) {
+        v[i] = 100 + (i as i64 % 13) - 6;
+    }
+    let buf = rt_i64(&v);
+    assert!(buf.len() < 120, "{} bytes, scheme {:#x}", buf.len(), buf[0]);
+    mangle(&buf, n);
+}
+
+#[test]
+fn portable_and_simd_decoders_agree() {
+    let mut blocks: Vec<Vec<i64>> = vec![
+        heavy_tails(1, 2048, 40, 1000),
+        heavy_tails(2, 1500, 5, 1 << 40),
+        noise(3, 1024, 1 << 20),
+        noise(4, 2000, 3),
+        (0..1024)
+            .map(|i| i * 1_000_000_007 + noise(9, 1, 5)[0])
+            .collect(),
+    ];
+    blocks.push(blocks[0].iter().map(|x| x * 1000).collect());
+    for v in &blocks {
+        let mut buf = Vec::new();
+        encode_integers(v, &mut buf);
+        let f: Vec<f64> = v
+            .iter()
+            .map(|&x| (x % 1_000_000_000) as f64 / 10.0)
+            .collect();
+        let mut fbuf = Vec::new();
+        encode_floats(&f, &mut fbuf);
+        for portable in [false, true] {
+            PORTABLE.with(|p| p.set(portable));
+            let mut back = Vec::new();
+            decode_integers(&buf, v.len(), &mut back).expect("decodes");
+            assert_eq!(&back, v, "portable = {portable}");
+            let mut fback = Vec::new();
+            decode_floats(&fbuf, f.len(), &mut fback).expect("decodes");
+            assert!(fback
+                .iter()
+                .zip(&f)
+                .all(|(a, b)| a.to_bits() == b.to_bits()));
+            mangle(&buf, v.len());
+        }
+        PORTABLE.with(|p| p.set(false));
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    #[test]
+    fn heavy_tailed_streams_round_trip(seed in any::<u64>(), n in 8usize..2100,
+        rate in 2i64..200, far in prop_oneof![Just(50i64), Just(100_000), Just(i64::MAX / 3)],
+        portable in any::<bool>()) {
+        PORTABLE.with(|p| p.set(portable));
+        let v = heavy_tails(seed, n, rate, far);
+        let buf = rt_i64(&v);
+        if n < 600 {
+            mangle(&buf, n);
+        }
+        PORTABLE.with(|p| p.set(false));
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// Well-formed headers of the entropy-coded and patched schemes over arbitrary payloads:
+    /// the decoders get past the header and must still never panic.
+    #[test]
+    fn split_and_patched_headers_over_garbage_never_panic(
+        scheme in prop_oneof![Just(int::SPLIT), Just(int::PATCHED)],
+        transform in 0u8..4, flags in 0u8..4, k in prop_oneof![0u8..12, Just(63u8), Just(64u8)],
+        g in prop_oneof![Just(1u8), Just(2u8)],
+        // Arbitrary, or valid: lengths [1, 1], [2, 2, 2, 2], a single symbol 5.
+        code in prop_oneof![vec(any::<u8>(), 0..12), Just(vec![1u8, 0x80]),
+            Just(vec![3u8, 0xe2, 0]), Just(vec![5u8, 0])],
+        payload in vec(any::<u8>(), 0..400), n in 0usize..2100) {
+        let mut b = vec![scheme, transform];
+        b.extend(std::iter::repeat_n(0u8, usize::from(transform.min(2))));
+        b.extend([4, g, flags, k]);
+        if scheme == int::SPLIT {
+            // A plausible code: its length, S − 1, then arbitrary length codes.
+            b.push(code.len() as u8);
+            b.extend(&code);
+        }
+        b.extend(&payload);
+        decode_all(&b, n);
+        let mut f = vec![float::DECIMAL, 1, 0];
+        f.extend(&b);
+        decode_all(&f, n);
+    }
 }
