@@ -128,8 +128,16 @@ fn main() -> Result<()> {
             };
             import(&data_dir, &db, batch, writers.max(1), options, &file)
         }
-        Command::Query { data_dir, db, runs, query } => {
-            let options = Options { background_maintenance: false, ..Options::default() };
+        Command::Query {
+            data_dir,
+            db,
+            runs,
+            query,
+        } => {
+            let options = Options {
+                background_maintenance: false,
+                ..Options::default()
+            };
             let engine = Db::open(&data_dir, options)?;
             let mut times = Vec::new();
             let mut last = None;
@@ -145,7 +153,13 @@ fn main() -> Result<()> {
                         let rows: usize = series.iter().map(|s| s.rows.len()).sum();
                         println!("statement {i}: {} series, {rows} rows", series.len());
                         if let Some(s) = series.first() {
-                            println!("  {} {:?} {:?}: {:?}", s.name, s.tags, s.columns, s.rows.first());
+                            println!(
+                                "  {} {:?} {:?}: {:?}",
+                                s.name,
+                                s.tags,
+                                s.columns,
+                                s.rows.first()
+                            );
                         }
                     }
                     Err(e) => println!("statement {i}: error: {e}"),
