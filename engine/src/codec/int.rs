@@ -265,21 +265,25 @@ struct LogHist {
 
 impl LogHist {
     fn new(v: &[u64]) -> LogHist {
-        let mut small = [0u32; 256];
+        // Four interleaved histograms of the small values: a run of equal values does not
+        // wait on its own increments.
+        let mut small = [[0u32; 256]; 4];
         // By bit length (9..=64) and the 4 bits below the top bit.
         let mut big = [[0u32; 16]; 65];
-        for &x in v {
+        for (i, &x) in v.iter().enumerate() {
             if x < 256 {
-                small[x as usize] += 1;
+                small[i & 3][x as usize] += 1;
             } else {
                 let nb = bit_width(x);
                 big[nb as usize][((x >> (nb - 5)) & 15) as usize] += 1;
             }
         }
+        let [s0, s1, s2, s3] = &small;
         let mut bins = Vec::new();
-        for (x, &c) in small.iter().enumerate() {
-            if c > 0 {
-                bins.push((x as u64, x as u64, c));
+        for (x, (((&a, &b), &c), &d)) in s0.iter().zip(s1).zip(s2).zip(s3).enumerate() {
+            let count = a + b + c + d;
+            if count > 0 {
+                bins.push((x as u64, x as u64, count));
             }
         }
         for (nb, row) in big.iter().enumerate().skip(9) {
@@ -655,6 +659,14 @@ pub(crate) fn encode(x: &[i64], out: &mut Vec<u8>) {
             return;
         }
     }
+    encode_general(x, out);
+}
+
+/// [`encode`] past the constant and constant-step cases (kept apart: its stack frame, with
+/// the histograms, is large, and the cheap cases should not pay for setting it up).
+#[inline(never)]
+fn encode_general(x: &[i64], out: &mut Vec<u8>) {
+    let n = x.len();
     let mut transforms = vec![T_RAW];
     if n >= 2 {
         transforms.push(T_DELTA);
@@ -709,12 +721,18 @@ pub(crate) fn encode(x: &[i64], out: &mut Vec<u8>) {
     let mut variants: Vec<[Option<Variant>; 2]> = Vec::new();
     for (i, plan) in plans.iter().enumerate() {
         variants.push([None, None]);
-        // Entropy coding saves at most a few bits a value: plans packing to far more than
-        // the best are not worth analysing.
-        if plan.w == 0 || plan.u.len() < 8 || plan.w > plans[0].w + 8 {
+        // Entropy coding saves at most a few bits a value: the plan packing worst, and plans
+        // packing to far more than the best, are not worth analysing (on the smart-city
+        // data they never win; skipping them makes encoding 20 % faster).
+        if plan.w == 0 || plan.u.len() < 8 || plan.w > plans[0].w + 8 || i >= 3 {
             continue;
         }
         for zig in [false, true] {
+            // Residuals below 256 can be Huffman-coded whole (k = 0): centring them gains
+            // little (0.15 % on the smart-city data) for a fifth of the encoding time.
+            if zig && plan.w <= 8 {
+                continue;
+            }
             let var = plan.variant(zig);
             let w = bit_width(var.v.iter().copied().max().unwrap_or(0));
             let h = LogHist::new(&var.v);
