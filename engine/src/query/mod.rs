@@ -5,6 +5,7 @@
 
 pub mod aggregate;
 pub mod exec;
+pub mod output;
 pub mod statement;
 pub mod window;
 

@@ -26,8 +26,16 @@ pub struct ResultSeries {
     pub tags: Vec<(String, String)>,
     /// The first column is `time`.
     pub columns: Vec<String>,
-    /// Time (ns) and one value per column after `time`.
+    /// Time (ns) and one value per column after `time`. When the first column is not `time`
+    /// (the results of SHOW statements), the time is 0 and means nothing.
     pub rows: Vec<(i64, Vec<Option<OwnedFieldValue>>)>,
+}
+
+impl ResultSeries {
+    /// Whether the first column is `time` (every SELECT result; not SHOW results).
+    pub fn has_time(&self) -> bool {
+        self.columns.first().is_some_and(|c| c == "time")
+    }
 }
 
 /// Why a query or one of its statements failed.
