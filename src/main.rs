@@ -1,5 +1,7 @@
 //! `ganzhi`: the one binary. Parses flags and calls into the crates; no logic of its own.
 
+mod load;
+
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -70,6 +72,9 @@ enum Command {
         /// The query, e.g. "SELECT mean(pm25) FROM air_quality GROUP BY time(5m)".
         query: String,
     },
+    /// Sends a line-protocol file to a server (ganzhi, InfluxDB, VictoriaMetrics) in batches over
+    /// keep-alive connections and prints field values/s and batch latency percentiles.
+    Load(load::LoadArgs),
     /// Prints the simulated city's sensor data as line protocol (nanosecond timestamps), for
     /// loading into ganzhi or into a peer database.
     Gen {
@@ -168,6 +173,7 @@ fn main() -> Result<()> {
             println!("median_ms {:.3}", times[times.len() / 2]);
             Ok(())
         }
+        Command::Load(args) => load::run(&args),
         Command::Gen { scale, seed } => {
             let mut config = CityConfig::scale(scale.into());
             if let Some(seed) = seed {
