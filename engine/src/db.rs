@@ -303,6 +303,18 @@ impl Db {
         Ok(())
     }
 
+    /// A database's partition width and retention. Waits for a running flush or compaction
+    /// of that database, which holds its manifest.
+    pub fn database_options(&self, name: &str) -> Result<DatabaseOptions> {
+        let db = self.database(name)?;
+        let manifest = db.maintenance();
+        let nanos = |ns: i64| Duration::from_nanos(ns.max(0) as u64);
+        Ok(DatabaseOptions {
+            partition: nanos(manifest.partition_ns),
+            retention: (manifest.retention_ns > 0).then(|| nanos(manifest.retention_ns)),
+        })
+    }
+
     /// Database names, sorted.
     pub fn databases(&self) -> Vec<String> {
         let mut names: Vec<String> = self
@@ -324,7 +336,7 @@ impl Db {
         cat.by_name.get(name).cloned()
     }
 
-    fn database(&self, name: &str) -> Result<Arc<Database>> {
+    pub(crate) fn database(&self, name: &str) -> Result<Arc<Database>> {
         self.find_database(name)
             .ok_or_else(|| Error::DatabaseNotFound {
                 name: name.to_owned(),

@@ -50,5 +50,5 @@ pub use error::{Error, RejectedLine, Result, WriteSummary};
 pub use model::{FieldType, FieldValue, OwnedFieldValue, Precision};
 pub use point::Point;
 pub use query::{Aggregate, AggregateQuery, AggregateSeries, ExecStats, QueryError, ResultSeries};
-pub use scan::{Row, SeriesRows, TagPredicate, TimeRange};
+pub use scan::{Row, SeriesRows, TagPredicate, TagRegex, TimeRange};
 pub use wal::{Fsync, RecoveryReport, Truncation};

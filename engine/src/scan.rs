@@ -42,9 +42,37 @@ pub enum TagPredicate {
     All,
     Eq(String, String),
     NotEq(String, String),
+    /// `k =~ /re/`: the tag's value (empty when absent) matches, unanchored, as in InfluxDB.
+    Regex(String, TagRegex),
+    /// `k !~ /re/`.
+    NotRegex(String, TagRegex),
     And(Vec<TagPredicate>),
     Or(Vec<TagPredicate>),
 }
+
+/// A compiled regular expression, compared by its source text.
+#[derive(Debug, Clone)]
+pub struct TagRegex(pub regex::Regex);
+
+impl TagRegex {
+    /// Compiles `pattern` (Rust `regex` syntax, which agrees with Go's RE2 for the patterns
+    /// InfluxQL users write).
+    pub fn new(pattern: &str) -> std::result::Result<TagRegex, regex::Error> {
+        regex::Regex::new(pattern).map(TagRegex)
+    }
+
+    pub fn is_match(&self, s: &str) -> bool {
+        self.0.is_match(s)
+    }
+}
+
+impl PartialEq for TagRegex {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.as_str() == other.0.as_str()
+    }
+}
+
+impl Eq for TagRegex {}
 
 impl TagPredicate {
     pub fn eq(k: impl Into<String>, v: impl Into<String>) -> Self {
@@ -61,6 +89,8 @@ impl TagPredicate {
             TagPredicate::All => true,
             TagPredicate::Eq(k, v) => tag(k) == v,
             TagPredicate::NotEq(k, v) => tag(k) != v,
+            TagPredicate::Regex(k, re) => re.is_match(tag(k)),
+            TagPredicate::NotRegex(k, re) => !re.is_match(tag(k)),
             TagPredicate::And(ps) => ps.iter().all(|p| p.matches(tags)),
             TagPredicate::Or(ps) => ps.iter().any(|p| p.matches(tags)),
         }

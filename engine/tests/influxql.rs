@@ -133,9 +133,33 @@ fn bad_queries_get_clear_errors() {
         .unwrap();
     assert!(matches!(&r[0], Err(QueryError::Invalid(_))), "{r:?}");
     let r = db
-        .query("city", "SELECT pm25 FROM air_quality WHERE station =~ /s1/")
+        .query("city", "SELECT pm25 FROM air_quality WHERE station =~ /s(/")
         .unwrap();
-    assert!(matches!(&r[0], Err(QueryError::Unsupported(_))), "{r:?}");
+    assert!(
+        matches!(&r[0], Err(QueryError::Invalid(m)) if m.contains("regular expression")),
+        "{r:?}"
+    );
+    let r = db
+        .query("city", "SELECT bogus(pm25) FROM air_quality")
+        .unwrap();
+    assert!(
+        matches!(&r[0], Err(QueryError::Unsupported(m)) if m.contains("bogus")),
+        "{r:?}"
+    );
+    let r = db
+        .query("city", "SELECT percentile(pm25) FROM air_quality")
+        .unwrap();
+    assert!(
+        matches!(&r[0], Err(QueryError::Invalid(m)) if m.contains("invalid number of arguments")),
+        "{r:?}"
+    );
+    let r = db.query("", "SELECT pm25 FROM air_quality").unwrap();
+    assert!(
+        matches!(&r[0], Err(QueryError::Invalid(m)) if m == "database name required"),
+        "{r:?}"
+    );
+    let r = db.query("", "SHOW MEASUREMENTS").unwrap();
+    assert!(matches!(&r[0], Err(QueryError::Invalid(_))), "{r:?}");
     let r = db
         .query(
             "city",

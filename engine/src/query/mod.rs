@@ -1,11 +1,14 @@
-//! Query execution. For now: windowed aggregation of one field with `GROUP BY` tags, pushed
-//! down into the segments' block statistics (`exec`), with InfluxDB's window alignment
-//! (`window`) and typed aggregates (`aggregate`). InfluxQL parsing and the full statement
-//! executor come with issue 4.
+//! Query execution: InfluxQL statements (`statement` dispatches to `select` and `meta`),
+//! windowed aggregation pushed down into the segments' block statistics (`exec`) with
+//! InfluxDB's window alignment (`window`) and typed aggregates (`aggregate`), per-row
+//! expression evaluation (`eval`), and the JSON and CSV result shapes (`output`).
 
 pub mod aggregate;
+mod eval;
 pub mod exec;
+mod meta;
 pub mod output;
+mod select;
 pub mod statement;
 pub mod window;
 

@@ -124,10 +124,14 @@ fn write_statement(out: &mut String, id: usize, r: &StatementOutcome, epoch: Epo
 }
 
 fn write_series(out: &mut String, s: &ResultSeries, epoch: Epoch) {
-    out.push_str("{\"name\":");
-    write_json_string(out, &s.name);
+    out.push('{');
+    if !s.name.is_empty() {
+        out.push_str("\"name\":");
+        write_json_string(out, &s.name);
+        out.push(',');
+    }
     if !s.tags.is_empty() {
-        out.push_str(",\"tags\":{");
+        out.push_str("\"tags\":{");
         for (i, (k, v)) in s.tags.iter().enumerate() {
             if i > 0 {
                 out.push(',');
@@ -136,9 +140,9 @@ fn write_series(out: &mut String, s: &ResultSeries, epoch: Epoch) {
             out.push(':');
             write_json_string(out, v);
         }
-        out.push('}');
+        out.push_str("},");
     }
-    out.push_str(",\"columns\":[");
+    out.push_str("\"columns\":[");
     for (i, c) in s.columns.iter().enumerate() {
         if i > 0 {
             out.push(',');

@@ -1,0 +1,1276 @@
+//! Executing `SELECT`.
+//!
+//! A statement is planned per source measurement (sources in name order, as InfluxDB orders
+//! its series):
+//! - the `WHERE` clause splits into time bounds, tag-only conjuncts (a [`TagPredicate`] that
+//!   picks series before any data is read) and the rest, a row filter over fields and tags;
+//! - an aggregate statement computes each distinct call once. A call of a numeric field with
+//!   no row filter goes to the pushdown executor ([`super::exec`]), which answers whole blocks
+//!   from their statistics; anything else (a field condition, text or boolean fields, `mode`,
+//!   `distinct`, `integral`) scans the rows it needs and aggregates them here. Calls are then
+//!   joined by group and time, the `SELECT` expressions evaluated per row, and `fill` applied;
+//! - a raw statement scans the referenced fields, filters and evaluates each row, and merges
+//!   the series of each `GROUP BY` group by time.
+//!
+//! Results are sorted by measurement, then by group tags; `SLIMIT`/`SOFFSET` then apply to
+//! series, `ORDER BY time DESC`, `OFFSET` and `LIMIT` to each series' rows.
+//!
+//! Raw and row-filtered results are materialized per statement: memory grows with the rows a
+//! statement returns (aggregates over the pushdown path hold one accumulator per window).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use super::aggregate::{Acc, Aggregate, Num};
+use super::eval::{compile_regex, Eval};
+use super::exec::{AggregateQuery, AggregateSeries};
+use super::statement::{QueryError, ResultSeries};
+use super::window::Windows;
+use crate::database::Database;
+use crate::db::Db;
+use crate::influxql::{
+    BinaryOp, Dimension, Expr, Fill, MeasurementName, SelectStatement, Source, TimeOffset, VarType,
+};
+use crate::model::{FieldType, FieldValue, OwnedFieldValue};
+use crate::scan::{TagPredicate, TagRegex, TimeRange};
+
+type Value = OwnedFieldValue;
+type Tags = Vec<(String, String)>;
+/// Rows of a result series: time and one value per column.
+type Rows = Vec<(i64, Vec<Option<Value>>)>;
+
+pub(super) fn engine_err(e: crate::error::Error) -> QueryError {
+    QueryError::Engine(e.to_string())
+}
+
+pub(super) fn run_select(
+    engine: &Db,
+    default_db: &str,
+    s: &SelectStatement,
+    now_ns: i64,
+) -> Result<Vec<ResultSeries>, QueryError> {
+    let (min, max) = s.time_range(now_ns).map_err(QueryError::Condition)?;
+    let range = TimeRange::new(min, max);
+    let window = match s.group_by_time() {
+        None => None,
+        Some((interval, TimeOffset::Duration(o))) => Some((interval, o)),
+        Some((interval, TimeOffset::Now)) => Some((interval, now_ns.rem_euclid(interval))),
+    };
+    let shape = Shape::of(s)?;
+    if window.is_some() && matches!(shape, Shape::Raw) {
+        return Err(QueryError::Invalid(
+            "GROUP BY requires at least one aggregate function".into(),
+        ));
+    }
+    let condition = s.condition_without_time();
+    let mut out = Vec::new();
+    for (db_name, measurement) in sources(engine, default_db, &s.sources)? {
+        let database = engine.database(&db_name).map_err(engine_err)?;
+        let target = Target::new(&database, measurement);
+        let (tags, filter) = split_condition(condition.as_ref(), &|n| target.is_field(n))?;
+        let group_keys = target.group_keys(&s.dimensions)?;
+        let plan = Plan {
+            target: &target,
+            tags: &tags,
+            filter: filter.as_ref(),
+            range,
+            window,
+            group_keys: &group_keys,
+        };
+        match &shape {
+            Shape::Raw => out.extend(plan.raw(s)?),
+            Shape::Aggregate(calls) => out.extend(plan.aggregate(s, calls)?),
+        }
+    }
+    Ok(limit(out, s))
+}
+
+/// SOFFSET/SLIMIT over series, then ORDER, OFFSET and LIMIT within each; empty series go.
+fn limit(series: Vec<ResultSeries>, s: &SelectStatement) -> Vec<ResultSeries> {
+    let mut series: Vec<ResultSeries> = series.into_iter().skip(s.soffset as usize).collect();
+    if s.slimit > 0 {
+        series.truncate(s.slimit as usize);
+    }
+    for r in &mut series {
+        if s.order_desc {
+            r.rows.reverse();
+        }
+        let rows = std::mem::take(&mut r.rows)
+            .into_iter()
+            .skip(s.offset as usize);
+        r.rows = if s.limit > 0 {
+            rows.take(s.limit as usize).collect()
+        } else {
+            rows.collect()
+        };
+    }
+    series.retain(|r| !r.rows.is_empty());
+    series
+}
+
+/// The databases and measurements a `FROM` clause names, sorted, without duplicates.
+pub(super) fn sources(
+    engine: &Db,
+    default_db: &str,
+    sources: &[Source],
+) -> Result<Vec<(String, String)>, QueryError> {
+    let mut out = BTreeSet::new();
+    for source in sources {
+        let db = database_name(source.database.as_deref(), default_db)?;
+        match &source.measurement {
+            MeasurementName::Name(m) => {
+                engine.database(db).map_err(engine_err)?;
+                out.insert((db.to_owned(), m.clone()));
+            }
+            MeasurementName::Regex(re) => {
+                let re = compile_regex(re)?;
+                for m in engine.measurements(db).map_err(engine_err)? {
+                    if re.is_match(&m) {
+                        out.insert((db.to_owned(), m));
+                    }
+                }
+            }
+        }
+    }
+    Ok(out.into_iter().collect())
+}
+
+/// The database a statement reads: the one it names, else the request's.
+pub(super) fn database_name<'a>(
+    named: Option<&'a str>,
+    default_db: &'a str,
+) -> Result<&'a str, QueryError> {
+    match named.unwrap_or(default_db) {
+        "" => Err(QueryError::Invalid("database name required".into())),
+        db => Ok(db),
+    }
+}
+
+/// What a `SELECT` list is: raw expressions, or expressions over aggregate calls.
+enum Shape {
+    Raw,
+    Aggregate(Vec<Call>),
+}
+
+/// One distinct aggregate call.
+#[derive(Debug, Clone, PartialEq)]
+struct Call {
+    func: Func,
+    field: String,
+    /// The call as written, to find it again in the `SELECT` expressions.
+    expr: Expr,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Func {
+    Agg(Aggregate),
+    Mode,
+    Distinct,
+    /// `integral(field[, unit])`, unit in nanoseconds.
+    Integral(i64),
+}
+
+impl Func {
+    fn is_selector(self) -> bool {
+        match self {
+            Func::Agg(a) => a.is_selector() || matches!(a, Aggregate::Percentile(_)),
+            _ => false,
+        }
+    }
+}
+
+impl Shape {
+    fn of(s: &SelectStatement) -> Result<Shape, QueryError> {
+        let mut calls: Vec<Call> = Vec::new();
+        let mut raw = false;
+        for f in &s.fields {
+            collect_calls(&f.expr, &mut calls, &mut raw)?;
+        }
+        if calls.is_empty() {
+            return Ok(Shape::Raw);
+        }
+        if raw {
+            return Err(QueryError::Invalid(
+                "mixing aggregate and non-aggregate queries is not supported".into(),
+            ));
+        }
+        if calls.len() > 1 && calls.iter().any(|c| c.func == Func::Distinct) {
+            return Err(QueryError::Invalid(
+                "aggregate function distinct() cannot be combined with other functions or \
+                 fields"
+                    .into(),
+            ));
+        }
+        Ok(Shape::Aggregate(calls))
+    }
+}
+
+fn collect_calls(e: &Expr, calls: &mut Vec<Call>, raw: &mut bool) -> Result<(), QueryError> {
+    match e {
+        Expr::Call { name, args } => {
+            let call = call_of(name, args, e)?;
+            if !calls.iter().any(|c| c.expr == call.expr) {
+                calls.push(call);
+            }
+        }
+        Expr::BinaryExpr { op, lhs, rhs } => {
+            if op.is_boolean() {
+                return Err(QueryError::Invalid(format!(
+                    "invalid operator {} in SELECT; only arithmetic is allowed",
+                    op.as_str()
+                )));
+            }
+            collect_calls(lhs, calls, raw)?;
+            collect_calls(rhs, calls, raw)?;
+        }
+        Expr::Paren(inner) => collect_calls(inner, calls, raw)?,
+        Expr::VarRef { .. } | Expr::Wildcard { .. } => *raw = true,
+        _ => {}
+    }
+    Ok(())
+}
+
+fn call_of(name: &str, args: &[Expr], expr: &Expr) -> Result<Call, QueryError> {
+    let arity = |want: std::ops::RangeInclusive<usize>| {
+        if want.contains(&args.len()) {
+            Ok(())
+        } else {
+            Err(QueryError::Invalid(format!(
+                "invalid number of arguments for {name}, expected {}, got {}",
+                if want.start() == want.end() {
+                    want.start().to_string()
+                } else {
+                    format!("at least {} but no more than {}", want.start(), want.end())
+                },
+                args.len()
+            )))
+        }
+    };
+    let func = match name {
+        "count" => Func::Agg(Aggregate::Count),
+        "sum" => Func::Agg(Aggregate::Sum),
+        "mean" => Func::Agg(Aggregate::Mean),
+        "min" => Func::Agg(Aggregate::Min),
+        "max" => Func::Agg(Aggregate::Max),
+        "first" => Func::Agg(Aggregate::First),
+        "last" => Func::Agg(Aggregate::Last),
+        "spread" => Func::Agg(Aggregate::Spread),
+        "stddev" => Func::Agg(Aggregate::Stddev),
+        "median" => Func::Agg(Aggregate::Median),
+        "mode" => Func::Mode,
+        "distinct" => Func::Distinct,
+        "percentile" => {
+            arity(2..=2)?;
+            let p = match &args[1] {
+                Expr::IntegerLiteral(n) => *n as f64,
+                Expr::NumberLiteral(n) => *n,
+                _ => {
+                    return Err(QueryError::Invalid(
+                        "expected float argument in percentile()".into(),
+                    ))
+                }
+            };
+            Func::Agg(Aggregate::Percentile(p))
+        }
+        "integral" => {
+            arity(1..=2)?;
+            let unit = match args.get(1) {
+                None => 1_000_000_000,
+                Some(Expr::DurationLiteral(d)) if *d > 0 => *d,
+                Some(_) => {
+                    return Err(QueryError::Invalid(
+                        "second argument to integral must be a positive duration".into(),
+                    ))
+                }
+            };
+            Func::Integral(unit)
+        }
+        other => return Err(QueryError::Unsupported(format!("the function {other}()"))),
+    };
+    if !matches!(
+        func,
+        Func::Agg(Aggregate::Percentile(_)) | Func::Integral(_)
+    ) {
+        arity(1..=1)?;
+    }
+    let field = match &args[0] {
+        Expr::VarRef { name, .. } => name.clone(),
+        Expr::Call { name: inner, .. } => {
+            return Err(QueryError::Unsupported(format!(
+                "a call as the argument of {name}() (here {inner}())"
+            )))
+        }
+        _ => {
+            return Err(QueryError::Invalid(format!(
+                "expected field argument in {name}()"
+            )))
+        }
+    };
+    Ok(Call {
+        func,
+        field,
+        expr: expr.clone(),
+    })
+}
+
+/// One measurement being read: its fields and (lazily) tag keys.
+struct Target<'a> {
+    database: &'a Database,
+    measurement: String,
+    fields: BTreeMap<String, FieldType>,
+}
+
+impl<'a> Target<'a> {
+    fn new(database: &'a Database, measurement: String) -> Target<'a> {
+        let fields = database
+            .schema()
+            .fields_of(&measurement)
+            .map(|f| (f.key.to_string(), f.field_type))
+            .collect();
+        Target {
+            database,
+            measurement,
+            fields,
+        }
+    }
+
+    fn is_field(&self, name: &str) -> bool {
+        self.fields.contains_key(name)
+    }
+
+    fn tag_keys(&self) -> BTreeSet<String> {
+        super::meta::tag_keys(self.database, &self.measurement, &TagPredicate::All)
+    }
+
+    /// The sorted `GROUP BY` tag keys (`*` and regexes expanded).
+    fn group_keys(&self, dims: &[Dimension]) -> Result<Vec<String>, QueryError> {
+        let mut keys = BTreeSet::new();
+        for d in dims {
+            match d {
+                Dimension::Tag(k) => {
+                    keys.insert(k.clone());
+                }
+                Dimension::Wildcard => keys.extend(self.tag_keys()),
+                Dimension::Regex(re) => {
+                    let re = compile_regex(re)?;
+                    keys.extend(self.tag_keys().into_iter().filter(|k| re.is_match(k)));
+                }
+                Dimension::Time { .. } => {}
+            }
+        }
+        Ok(keys.into_iter().collect())
+    }
+}
+
+/// Splits a `WHERE` clause (without its time comparisons) into the tag-only conjuncts, as a
+/// predicate on series, and the rest, as a row filter.
+pub(super) fn split_condition(
+    condition: Option<&Expr>,
+    is_field: &dyn Fn(&str) -> bool,
+) -> Result<(TagPredicate, Option<Expr>), QueryError> {
+    let mut conjuncts = Vec::new();
+    if let Some(c) = condition {
+        flatten_and(c, &mut conjuncts);
+    }
+    let mut predicates = Vec::new();
+    let mut rest: Option<Expr> = None;
+    for c in conjuncts {
+        let tag_only = !references(c, &|n| is_field(n));
+        match tag_only.then(|| tag_predicate(c)).transpose()?.flatten() {
+            Some(p) => predicates.push(p),
+            None => {
+                rest = Some(match rest {
+                    None => c.clone(),
+                    Some(r) => Expr::binary(BinaryOp::And, r, c.clone()),
+                })
+            }
+        }
+    }
+    let tags = match predicates.len() {
+        0 => TagPredicate::All,
+        1 => predicates.pop().unwrap_or(TagPredicate::All),
+        _ => TagPredicate::And(predicates),
+    };
+    Ok((tags, rest))
+}
+
+fn flatten_and<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
+    match e {
+        Expr::Paren(inner) => flatten_and(inner, out),
+        Expr::BinaryExpr {
+            op: BinaryOp::And,
+            lhs,
+            rhs,
+        } => {
+            flatten_and(lhs, out);
+            flatten_and(rhs, out);
+        }
+        other => out.push(other),
+    }
+}
+
+/// Whether `e` references a variable for which `pred` holds.
+fn references(e: &Expr, pred: &dyn Fn(&str) -> bool) -> bool {
+    match e {
+        Expr::VarRef { name, type_hint } => type_hint != &Some(VarType::Tag) && pred(name),
+        Expr::BinaryExpr { lhs, rhs, .. } => references(lhs, pred) || references(rhs, pred),
+        Expr::Paren(inner) => references(inner, pred),
+        Expr::Call { args, .. } => args.iter().any(|a| references(a, pred)),
+        _ => false,
+    }
+}
+
+/// A tag condition as a series predicate; `None` when it is not one (e.g. `tag > 'x'`).
+pub(super) fn tag_predicate(e: &Expr) -> Result<Option<TagPredicate>, QueryError> {
+    Ok(match e {
+        Expr::Paren(inner) => tag_predicate(inner)?,
+        Expr::BinaryExpr {
+            op: op @ (BinaryOp::And | BinaryOp::Or),
+            lhs,
+            rhs,
+        } => match (tag_predicate(lhs)?, tag_predicate(rhs)?) {
+            (Some(l), Some(r)) if *op == BinaryOp::And => Some(TagPredicate::And(vec![l, r])),
+            (Some(l), Some(r)) => Some(TagPredicate::Or(vec![l, r])),
+            _ => None,
+        },
+        Expr::BinaryExpr { op, lhs, rhs } => {
+            let (key, value, op) = match (lhs.as_ref(), rhs.as_ref()) {
+                (Expr::VarRef { name, .. }, v) => (name, v, *op),
+                (v, Expr::VarRef { name, .. }) if matches!(op, BinaryOp::Eq | BinaryOp::NotEq) => {
+                    (name, v, *op)
+                }
+                _ => return Ok(None),
+            };
+            match (op, value) {
+                (BinaryOp::Eq, Expr::StringLiteral(v)) => Some(TagPredicate::eq(key, v)),
+                (BinaryOp::NotEq, Expr::StringLiteral(v)) => {
+                    Some(TagPredicate::NotEq(key.clone(), v.clone()))
+                }
+                (BinaryOp::EqRegex, Expr::RegexLiteral(re)) => {
+                    Some(TagPredicate::Regex(key.clone(), tag_regex(re)?))
+                }
+                (BinaryOp::NotEqRegex, Expr::RegexLiteral(re)) => {
+                    Some(TagPredicate::NotRegex(key.clone(), tag_regex(re)?))
+                }
+                _ => None,
+            }
+        }
+        Expr::BooleanLiteral(true) => Some(TagPredicate::All),
+        _ => None,
+    })
+}
+
+fn tag_regex(pattern: &str) -> Result<TagRegex, QueryError> {
+    compile_regex(pattern).map(TagRegex)
+}
+
+struct Plan<'p> {
+    target: &'p Target<'p>,
+    tags: &'p TagPredicate,
+    filter: Option<&'p Expr>,
+    range: TimeRange,
+    window: Option<(i64, i64)>,
+    group_keys: &'p [String],
+}
+
+/// Slots of a row being evaluated: the scanned fields, then the series' tags.
+struct Slots {
+    fields: Vec<String>,
+    tags: Vec<String>,
+}
+
+impl Slots {
+    fn new() -> Slots {
+        Slots {
+            fields: Vec::new(),
+            tags: Vec::new(),
+        }
+    }
+
+    /// The slot of `name`: a field of the measurement, else a tag.
+    fn slot(&mut self, target: &Target<'_>, name: &str) -> usize {
+        if target.is_field(name) {
+            match self.fields.iter().position(|f| f == name) {
+                Some(i) => i,
+                None => {
+                    self.fields.push(name.to_owned());
+                    self.fields.len() - 1
+                }
+            }
+        } else {
+            let i = match self.tags.iter().position(|t| t == name) {
+                Some(i) => i,
+                None => {
+                    self.tags.push(name.to_owned());
+                    self.tags.len() - 1
+                }
+            };
+            TAG_SLOT_BASE + i
+        }
+    }
+
+    /// Renumbers tag slots to follow the field slots, now that every field is known.
+    fn finish(&self, e: &mut Eval) {
+        match e {
+            Eval::Slot(i) if *i >= TAG_SLOT_BASE => *i = *i - TAG_SLOT_BASE + self.fields.len(),
+            Eval::Binary(_, l, r) => {
+                self.finish(l);
+                self.finish(r);
+            }
+            Eval::Regex { operand, .. } => self.finish(operand),
+            _ => {}
+        }
+    }
+
+    fn width(&self) -> usize {
+        self.fields.len() + self.tags.len()
+    }
+}
+
+const TAG_SLOT_BASE: usize = 1 << 30;
+
+/// A series' tag value by key (empty when absent; tags are sorted by key).
+fn tag_value<'t>(tags: &'t [(String, String)], key: &str) -> &'t str {
+    tags.binary_search_by(|(k, _)| k.as_str().cmp(key))
+        .map_or("", |i| tags[i].1.as_str())
+}
+
+fn group_of(tags: &[(String, String)], keys: &[String]) -> Tags {
+    keys.iter()
+        .map(|k| (k.clone(), tag_value(tags, k).to_owned()))
+        .collect()
+}
+
+/// Output column names as InfluxDB derives them, duplicates suffixed `_1`, `_2`, ….
+fn column_names(names: Vec<String>) -> Vec<String> {
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    names
+        .into_iter()
+        .map(|n| {
+            let count = seen.entry(n.clone()).or_insert(0);
+            let out = if *count == 0 {
+                n.clone()
+            } else {
+                format!("{n}_{count}")
+            };
+            *count += 1;
+            out
+        })
+        .collect()
+}
+
+/// The default column name of an expression: the names of its calls (or, without calls, of
+/// its variables) joined by `_`.
+fn expr_name(e: &Expr) -> String {
+    fn walk(e: &Expr, calls: &mut Vec<String>, vars: &mut Vec<String>) {
+        match e {
+            Expr::Call { name, .. } => calls.push(name.clone()),
+            Expr::VarRef { name, .. } => vars.push(name.clone()),
+            Expr::BinaryExpr { lhs, rhs, .. } => {
+                walk(lhs, calls, vars);
+                walk(rhs, calls, vars);
+            }
+            Expr::Paren(inner) => walk(inner, calls, vars),
+            _ => {}
+        }
+    }
+    let (mut calls, mut vars) = (Vec::new(), Vec::new());
+    walk(e, &mut calls, &mut vars);
+    if calls.is_empty() {
+        vars.join("_")
+    } else {
+        calls.join("_")
+    }
+}
+
+impl Plan<'_> {
+    fn raw(&self, s: &SelectStatement) -> Result<Vec<ResultSeries>, QueryError> {
+        let target = self.target;
+        // Expand `*` into fields and tags, sorted by name (group keys are not columns).
+        let mut items: Vec<(String, Expr)> = Vec::new();
+        for f in &s.fields {
+            match &f.expr {
+                Expr::Wildcard { type_hint } => {
+                    let mut names: Vec<(String, Expr)> = Vec::new();
+                    if *type_hint != Some(VarType::Tag) {
+                        names.extend(target.fields.keys().map(|k| (k.clone(), Expr::var(k))));
+                    }
+                    if *type_hint != Some(VarType::Field) {
+                        names.extend(
+                            target
+                                .tag_keys()
+                                .into_iter()
+                                .filter(|k| !self.group_keys.contains(k))
+                                .map(|k| (k.clone(), Expr::var(k))),
+                        );
+                    }
+                    names.sort_by(|a, b| a.0.cmp(&b.0));
+                    items.extend(names);
+                }
+                e => items.push((f.alias.clone().unwrap_or_else(|| expr_name(e)), e.clone())),
+            }
+        }
+        let mut slots = Slots::new();
+        let mut columns = Vec::with_capacity(items.len());
+        for (_, e) in &items {
+            let ev = Eval::compile(e, &mut |n| Some(slots.slot(target, n)))?;
+            let uses_field = references(e, &|n| target.is_field(n));
+            columns.push((ev, uses_field));
+        }
+        let mut filter = match self.filter {
+            Some(f) => Some(Eval::compile(f, &mut |n| Some(slots.slot(target, n)))?),
+            None => None,
+        };
+        for (ev, _) in &mut columns {
+            slots.finish(ev);
+        }
+        if let Some(f) = &mut filter {
+            slots.finish(f);
+        }
+        if slots.fields.is_empty() || !columns.iter().any(|(_, uses)| *uses) {
+            return Ok(Vec::new()); // no field selected: InfluxDB returns nothing
+        }
+        let names: Vec<&str> = slots.fields.iter().map(String::as_str).collect();
+        let found = crate::scan::scan(
+            target.database,
+            &target.measurement,
+            self.tags,
+            &names,
+            self.range,
+        )
+        .map_err(engine_err)?;
+        let mut groups: BTreeMap<Tags, Rows> = BTreeMap::new();
+        let mut row_slots: Vec<Option<Value>> = vec![None; slots.width()];
+        for sr in found {
+            let positions: Vec<Option<usize>> = slots
+                .fields
+                .iter()
+                .map(|n| sr.fields.iter().position(|(k, _)| k == n))
+                .collect();
+            for (i, k) in slots.tags.iter().enumerate() {
+                row_slots[slots.fields.len() + i] = match tag_value(&sr.tags, k) {
+                    "" => None,
+                    v => Some(FieldValue::String(v.to_owned().into())),
+                };
+            }
+            let rows = groups
+                .entry(group_of(&sr.tags, self.group_keys))
+                .or_default();
+            for row in sr.rows {
+                for (slot, pos) in positions.iter().enumerate() {
+                    row_slots[slot] = pos.and_then(|p| row.values[p].clone());
+                }
+                if filter.as_ref().is_some_and(|f| !f.truth(&row_slots)) {
+                    continue;
+                }
+                let mut any_field = false;
+                let values: Vec<Option<Value>> = columns
+                    .iter()
+                    .map(|(ev, uses_field)| {
+                        let v = ev.value(&row_slots);
+                        any_field |= *uses_field && v.is_some();
+                        v
+                    })
+                    .collect();
+                if any_field {
+                    rows.push((row.time, values));
+                }
+            }
+        }
+        let mut column_list = vec!["time".to_string()];
+        column_list.extend(column_names(items.into_iter().map(|(n, _)| n).collect()));
+        Ok(groups
+            .into_iter()
+            .map(|(tags, mut rows)| {
+                rows.sort_by_key(|r| r.0); // stable: series key order among equal times
+                ResultSeries {
+                    name: target.measurement.clone(),
+                    tags,
+                    columns: column_list.clone(),
+                    rows,
+                }
+            })
+            .collect())
+    }
+
+    fn aggregate(
+        &self,
+        s: &SelectStatement,
+        calls: &[Call],
+    ) -> Result<Vec<ResultSeries>, QueryError> {
+        let target = self.target;
+        // Each call's groups, from the pushdown executor where it can answer.
+        let mut per_call: Vec<Vec<AggregateSeries>> = vec![Vec::new(); calls.len()];
+        let mut slow: Vec<usize> = Vec::new();
+        for (i, call) in calls.iter().enumerate() {
+            let numeric = matches!(
+                target.fields.get(&call.field),
+                Some(FieldType::Float | FieldType::Integer | FieldType::Unsigned)
+            );
+            match call.func {
+                Func::Agg(aggregate) if numeric && self.filter.is_none() => {
+                    let group_by: Vec<&str> = self.group_keys.iter().map(String::as_str).collect();
+                    let q = AggregateQuery {
+                        measurement: &target.measurement,
+                        field: &call.field,
+                        tags: self.tags,
+                        range: self.range,
+                        aggregate,
+                        window: self.window,
+                        group_by: &group_by,
+                    };
+                    per_call[i] = super::exec::aggregate(target.database, &q)
+                        .map_err(engine_err)?
+                        .0;
+                }
+                _ => slow.push(i),
+            }
+        }
+        if !slow.is_empty() {
+            let slow_calls: Vec<&Call> = slow.iter().map(|&i| &calls[i]).collect();
+            for (i, result) in slow.iter().zip(self.scan_aggregate(&slow_calls)?) {
+                per_call[*i] = result;
+            }
+        }
+
+        // Join the calls by group and time.
+        let default_time = if self.range.min == i64::MIN {
+            0
+        } else {
+            self.range.min
+        };
+        let single = calls.len() == 1;
+        let mut groups: BTreeMap<Tags, Rows> = BTreeMap::new();
+        if single {
+            for g in per_call.pop().unwrap_or_default() {
+                groups.insert(
+                    g.tags,
+                    g.rows.into_iter().map(|(t, v)| (t, vec![v])).collect(),
+                );
+            }
+        } else {
+            let mut joined: BTreeMap<Tags, BTreeMap<i64, Vec<Option<Value>>>> = BTreeMap::new();
+            for (i, series) in per_call.into_iter().enumerate() {
+                for g in series {
+                    let rows = joined.entry(g.tags).or_default();
+                    for (t, v) in g.rows {
+                        // Several selectors without windows: their times differ, InfluxDB
+                        // puts the range start (or the epoch) on the one row.
+                        let t = if self.window.is_none() {
+                            default_time
+                        } else {
+                            t
+                        };
+                        rows.entry(t).or_insert_with(|| vec![None; calls.len()])[i] = v;
+                    }
+                }
+            }
+            for (tags, rows) in joined {
+                groups.insert(tags, rows.into_iter().collect());
+            }
+        }
+
+        // Evaluate the SELECT expressions over the calls' values.
+        let mut exprs = Vec::with_capacity(s.fields.len());
+        let mut names = Vec::with_capacity(s.fields.len());
+        for f in &s.fields {
+            exprs.push(compile_over_calls(&f.expr, calls)?);
+            names.push(f.alias.clone().unwrap_or_else(|| expr_name(&f.expr)));
+        }
+        let mut columns = vec!["time".to_string()];
+        columns.extend(column_names(names));
+        let identity = exprs.len() == calls.len()
+            && exprs
+                .iter()
+                .enumerate()
+                .all(|(i, e)| matches!(e, Eval::Slot(j) if *j == i));
+        let mut out = Vec::with_capacity(groups.len());
+        for (tags, rows) in groups {
+            let mut rows: Rows = if identity {
+                rows
+            } else {
+                rows.into_iter()
+                    .map(|(t, v)| (t, exprs.iter().map(|e| e.value(&v)).collect()))
+                    .collect()
+            };
+            if self.window.is_some() {
+                fill(&mut rows, s.fill);
+            }
+            if rows.is_empty() {
+                continue;
+            }
+            out.push(ResultSeries {
+                name: target.measurement.clone(),
+                tags,
+                columns: columns.clone(),
+                rows,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Aggregates `calls` over scanned rows: for row filters, non-numeric fields and the
+    /// functions the pushdown executor does not have.
+    fn scan_aggregate(&self, calls: &[&Call]) -> Result<Vec<Vec<AggregateSeries>>, QueryError> {
+        let target = self.target;
+        let mut slots = Slots::new();
+        let call_slots: Vec<usize> = calls
+            .iter()
+            .map(|c| {
+                if target.is_field(&c.field) {
+                    Some(slots.slot(target, &c.field))
+                } else {
+                    None
+                }
+            })
+            .collect::<Option<Vec<_>>>()
+            .unwrap_or_default();
+        if call_slots.len() != calls.len() {
+            // A call of an unknown field: only those calls are empty, as in InfluxDB.
+            let known: Vec<&Call> = calls
+                .iter()
+                .copied()
+                .filter(|c| target.is_field(&c.field))
+                .collect();
+            let mut results = self.scan_aggregate(&known)?.into_iter();
+            return Ok(calls
+                .iter()
+                .map(|c| {
+                    if target.is_field(&c.field) {
+                        results.next().unwrap_or_default()
+                    } else {
+                        Vec::new()
+                    }
+                })
+                .collect());
+        }
+        if calls.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut filter = match self.filter {
+            Some(f) => Some(Eval::compile(f, &mut |n| Some(slots.slot(target, n)))?),
+            None => None,
+        };
+        if let Some(f) = &mut filter {
+            slots.finish(f);
+        }
+        let names: Vec<&str> = slots.fields.iter().map(String::as_str).collect();
+        let found = crate::scan::scan(
+            target.database,
+            &target.measurement,
+            self.tags,
+            &names,
+            self.range,
+        )
+        .map_err(engine_err)?;
+        // Points per group and call (window assignment needs the extent when unbounded).
+        type Points = Vec<(i64, Value)>;
+        let mut groups: BTreeMap<Tags, Vec<Points>> = BTreeMap::new();
+        let mut row_slots: Vec<Option<Value>> = vec![None; slots.width()];
+        let (mut lo, mut hi) = (i64::MAX, i64::MIN);
+        for sr in found {
+            let positions: Vec<Option<usize>> = slots
+                .fields
+                .iter()
+                .map(|n| sr.fields.iter().position(|(k, _)| k == n))
+                .collect();
+            for (i, k) in slots.tags.iter().enumerate() {
+                row_slots[slots.fields.len() + i] = match tag_value(&sr.tags, k) {
+                    "" => None,
+                    v => Some(FieldValue::String(v.to_owned().into())),
+                };
+            }
+            let points = groups
+                .entry(group_of(&sr.tags, self.group_keys))
+                .or_insert_with(|| vec![Vec::new(); calls.len()]);
+            for row in sr.rows {
+                for (slot, pos) in positions.iter().enumerate() {
+                    row_slots[slot] = pos.and_then(|p| row.values[p].clone());
+                }
+                if filter.as_ref().is_some_and(|f| !f.truth(&row_slots)) {
+                    continue;
+                }
+                for (c, &slot) in call_slots.iter().enumerate() {
+                    if let Some(v) = &row_slots[slot] {
+                        points[c].push((row.time, v.clone()));
+                        lo = lo.min(row.time);
+                        hi = hi.max(row.time);
+                    }
+                }
+            }
+        }
+        let windows = match self.window {
+            None => None,
+            Some((interval, offset)) => {
+                let min = if self.range.min == i64::MIN {
+                    lo
+                } else {
+                    self.range.min
+                };
+                let max = if self.range.max == i64::MAX {
+                    hi
+                } else {
+                    self.range.max
+                };
+                match Windows::new(interval, offset, min, max) {
+                    Some(w) => Some(w),
+                    None => return Ok(vec![Vec::new(); calls.len()]),
+                }
+            }
+        };
+        let default_time = if self.range.min == i64::MIN {
+            0
+        } else {
+            self.range.min
+        };
+        let mut out: Vec<Vec<AggregateSeries>> = vec![Vec::new(); calls.len()];
+        for (tags, per_call) in groups {
+            for (c, mut points) in per_call.into_iter().enumerate() {
+                points.sort_by_key(|p| p.0);
+                let call = calls[c];
+                let mut rows = Vec::new();
+                match windows {
+                    None => {
+                        for (t, v) in reduce(call.func, &points)? {
+                            let t = t.filter(|_| call.func.is_selector());
+                            rows.push((t.unwrap_or(default_time), Some(v)));
+                        }
+                    }
+                    Some(w) => {
+                        let mut start = 0;
+                        for i in 0..w.count {
+                            let end_t = w.end(i);
+                            let end = start + points[start..].partition_point(|p| p.0 <= end_t);
+                            let values = reduce(call.func, &points[start..end])?;
+                            if values.is_empty() {
+                                rows.push((w.start(i), None));
+                            }
+                            rows.extend(values.into_iter().map(|(_, v)| (w.start(i), Some(v))));
+                            start = end;
+                        }
+                    }
+                }
+                if rows.iter().any(|(_, v)| v.is_some()) {
+                    out[c].push(AggregateSeries {
+                        tags: tags.clone(),
+                        rows,
+                    });
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Compiles a `SELECT` expression of an aggregate statement: each call is a slot.
+fn compile_over_calls(e: &Expr, calls: &[Call]) -> Result<Eval, QueryError> {
+    Ok(match e {
+        Expr::Call { .. } => match calls.iter().position(|c| c.expr == *e) {
+            Some(i) => Eval::Slot(i),
+            None => return Err(QueryError::Engine(format!("call {e} not planned"))),
+        },
+        Expr::Paren(inner) => compile_over_calls(inner, calls)?,
+        Expr::BinaryExpr { op, lhs, rhs } => Eval::Binary(
+            *op,
+            Box::new(compile_over_calls(lhs, calls)?),
+            Box::new(compile_over_calls(rhs, calls)?),
+        ),
+        other => Eval::compile(other, &mut |_| None)?,
+    })
+}
+
+/// The values of `func` over `points` (time order): one (time, value) for most functions,
+/// none over no points, several for `distinct`.
+fn reduce(func: Func, points: &[(i64, Value)]) -> Result<Vec<(Option<i64>, Value)>, QueryError> {
+    if points.is_empty() {
+        return Ok(Vec::new());
+    }
+    let numeric = Num::from_value(&points[0].1).is_some();
+    Ok(match func {
+        Func::Agg(a) if numeric => {
+            let mut acc = Acc::new(a);
+            for (t, v) in points {
+                if let Some(n) = Num::from_value(v) {
+                    acc.add(*t, n);
+                }
+            }
+            acc.finish(a).map(|(v, t)| (t, v)).into_iter().collect()
+        }
+        Func::Agg(Aggregate::Count) => vec![(None, FieldValue::Integer(points.len() as i64))],
+        Func::Agg(Aggregate::First) => {
+            let (t, v) = &points[0];
+            vec![(Some(*t), v.clone())]
+        }
+        Func::Agg(Aggregate::Last) => {
+            let (t, v) = &points[points.len() - 1];
+            vec![(Some(*t), v.clone())]
+        }
+        Func::Agg(Aggregate::Min | Aggregate::Max)
+            if matches!(points[0].1, FieldValue::Boolean(_)) =>
+        {
+            let want_max = matches!(func, Func::Agg(Aggregate::Max));
+            let pick = points
+                .iter()
+                .find(|(_, v)| *v == FieldValue::Boolean(want_max))
+                .unwrap_or(&points[0]);
+            vec![(Some(pick.0), pick.1.clone())]
+        }
+        Func::Agg(a) => {
+            return Err(QueryError::Invalid(format!(
+                "unsupported {} iterator type: {}",
+                aggregate_name(a),
+                type_name(&points[0].1)
+            )))
+        }
+        Func::Mode => {
+            // Most frequent value; a tie goes to the value seen first (earliest time).
+            let mut counts: HashMap<ValueKey, (usize, usize)> = HashMap::new();
+            for (i, (_, v)) in points.iter().enumerate() {
+                let e = counts.entry(ValueKey::of(v)).or_insert((0, i));
+                e.0 += 1;
+            }
+            let (_, first) = counts
+                .values()
+                .copied()
+                .max_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)))
+                .unwrap_or((0, 0));
+            vec![(None, points[first].1.clone())]
+        }
+        Func::Distinct => {
+            let mut seen = BTreeMap::new();
+            for (_, v) in points {
+                seen.entry(ValueKey::of(v)).or_insert_with(|| v.clone());
+            }
+            seen.into_values().map(|v| (None, v)).collect()
+        }
+        Func::Integral(unit) => {
+            if !numeric {
+                return Err(QueryError::Invalid(format!(
+                    "unsupported integral iterator type: {}",
+                    type_name(&points[0].1)
+                )));
+            }
+            let mut area = 0.0;
+            for pair in points.windows(2) {
+                let (t0, v0) = (
+                    pair[0].0,
+                    Num::from_value(&pair[0].1).map_or(0.0, Num::as_f64),
+                );
+                let (t1, v1) = (
+                    pair[1].0,
+                    Num::from_value(&pair[1].1).map_or(0.0, Num::as_f64),
+                );
+                area += (v0 + v1) / 2.0 * (t1 - t0) as f64 / unit as f64;
+            }
+            vec![(None, FieldValue::Float(area))]
+        }
+    })
+}
+
+fn aggregate_name(a: Aggregate) -> &'static str {
+    match a {
+        Aggregate::Count => "count",
+        Aggregate::Sum => "sum",
+        Aggregate::Mean => "mean",
+        Aggregate::Min => "min",
+        Aggregate::Max => "max",
+        Aggregate::First => "first",
+        Aggregate::Last => "last",
+        Aggregate::Spread => "spread",
+        Aggregate::Stddev => "stddev",
+        Aggregate::Median => "median",
+        Aggregate::Percentile(_) => "percentile",
+    }
+}
+
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        FieldValue::Float(_) => "float",
+        FieldValue::Integer(_) => "integer",
+        FieldValue::Unsigned(_) => "unsigned",
+        FieldValue::String(_) => "string",
+        FieldValue::Boolean(_) => "boolean",
+    }
+}
+
+/// A value as a hashable, ordered key (floats by their total order).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum ValueKey {
+    Bool(bool),
+    Int(i64),
+    Uint(u64),
+    Float(i64),
+    Str(String),
+}
+
+impl ValueKey {
+    fn of(v: &Value) -> ValueKey {
+        match v {
+            FieldValue::Boolean(b) => ValueKey::Bool(*b),
+            FieldValue::Integer(i) => ValueKey::Int(*i),
+            FieldValue::Unsigned(u) => ValueKey::Uint(*u),
+            FieldValue::Float(f) => {
+                // Map the float's total order onto i64's.
+                let bits = f.to_bits() as i64;
+                ValueKey::Float(bits ^ (((bits >> 63) as u64) >> 1) as i64)
+            }
+            FieldValue::String(s) => ValueKey::Str(s.to_string()),
+        }
+    }
+}
+
+/// `fill(..)` over one series' windows (rows in time order).
+fn fill(rows: &mut Rows, mode: Fill) {
+    match mode {
+        Fill::Null => {}
+        Fill::None => rows.retain(|(_, v)| v.iter().any(Option::is_some)),
+        Fill::Number(n) => {
+            // The number takes its column's type where it can (an integer column, an
+            // integral number), else it is a float.
+            let width = rows.first().map_or(0, |r| r.1.len());
+            for c in 0..width {
+                let integer_column = rows
+                    .iter()
+                    .find_map(|r| r.1[c].as_ref())
+                    .map_or(n.fract() == 0.0, |v| matches!(v, FieldValue::Integer(_)));
+                let value = if integer_column && n.fract() == 0.0 && n.abs() < 9e15 {
+                    FieldValue::Integer(n as i64)
+                } else {
+                    FieldValue::Float(n)
+                };
+                for (_, values) in rows.iter_mut() {
+                    if values[c].is_none() {
+                        values[c] = Some(value.clone());
+                    }
+                }
+            }
+        }
+        Fill::Previous => {
+            let width = rows.first().map_or(0, |r| r.1.len());
+            for c in 0..width {
+                let mut prev: Option<Value> = None;
+                for (_, values) in rows.iter_mut() {
+                    match &values[c] {
+                        Some(v) => prev = Some(v.clone()),
+                        None => values[c] = prev.clone(),
+                    }
+                }
+            }
+        }
+        Fill::Linear => {
+            let width = rows.first().map_or(0, |r| r.1.len());
+            for c in 0..width {
+                let known: Vec<usize> = (0..rows.len())
+                    .filter(|&i| rows[i].1[c].is_some())
+                    .collect();
+                for pair in known.windows(2) {
+                    let (a, b) = (pair[0], pair[1]);
+                    if b == a + 1 {
+                        continue;
+                    }
+                    let (ta, tb) = (rows[a].0 as f64, rows[b].0 as f64);
+                    let (va, vb) = (rows[a].1[c].clone(), rows[b].1[c].clone());
+                    for row in &mut rows[a + 1..b] {
+                        let frac = (row.0 as f64 - ta) / (tb - ta);
+                        row.1[c] = match (&va, &vb) {
+                            (Some(FieldValue::Integer(x)), Some(FieldValue::Integer(y))) => {
+                                Some(FieldValue::Integer(x + ((*y - *x) as f64 * frac) as i64))
+                            }
+                            (Some(x), Some(y)) => match (Num::from_value(x), Num::from_value(y)) {
+                                (Some(x), Some(y)) => Some(FieldValue::Float(
+                                    x.as_f64() + (y.as_f64() - x.as_f64()) * frac,
+                                )),
+                                _ => None,
+                            },
+                            _ => None,
+                        };
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn column_names_are_deduplicated_as_influxdb_does() {
+        assert_eq!(
+            column_names(vec![
+                "mean".into(),
+                "mean".into(),
+                "max".into(),
+                "mean".into()
+            ]),
+            vec!["mean", "mean_1", "max", "mean_2"]
+        );
+    }
+
+    #[test]
+    fn fills() {
+        let i = |v: i64| Some(FieldValue::Integer(v));
+        let base = vec![
+            (0, vec![i(1)]),
+            (10, vec![None]),
+            (20, vec![None]),
+            (30, vec![i(7)]),
+        ];
+        let mut rows = base.clone();
+        fill(&mut rows, Fill::Linear);
+        assert_eq!(rows[1].1[0], i(3));
+        assert_eq!(rows[2].1[0], i(5));
+        let mut rows = base.clone();
+        fill(&mut rows, Fill::Previous);
+        assert_eq!(rows[2].1[0], i(1));
+        let mut rows = base.clone();
+        fill(&mut rows, Fill::Number(-1.0));
+        assert_eq!(rows[1].1[0], i(-1));
+        let mut rows = base;
+        fill(&mut rows, Fill::None);
+        assert_eq!(rows.len(), 2);
+    }
+
+    #[test]
+    fn mode_and_distinct() {
+        let pts: Vec<(i64, Value)> = [3.0, 1.0, 3.0, 1.0, 2.0]
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (i as i64, FieldValue::Float(*v)))
+            .collect();
+        assert_eq!(
+            reduce(Func::Mode, &pts).unwrap(),
+            vec![(None, FieldValue::Float(3.0))]
+        );
+        let d: Vec<Value> = reduce(Func::Distinct, &pts)
+            .unwrap()
+            .into_iter()
+            .map(|(_, v)| v)
+            .collect();
+        assert_eq!(
+            d,
+            vec![
+                FieldValue::Float(1.0),
+                FieldValue::Float(2.0),
+                FieldValue::Float(3.0)
+            ]
+        );
+        let neg = [(0, FieldValue::Float(-2.0)), (1, FieldValue::Float(-1.0))];
+        let d = reduce(Func::Distinct, &neg).unwrap();
+        assert_eq!(d[0].1, FieldValue::Float(-2.0));
+    }
+
+    #[test]
+    fn integral_is_the_trapezoid_area() {
+        let s = 1_000_000_000;
+        let pts = [
+            (0, FieldValue::Integer(0)),
+            (2 * s, FieldValue::Integer(2)),
+            (4 * s, FieldValue::Integer(2)),
+        ];
+        assert_eq!(
+            reduce(Func::Integral(s), &pts).unwrap(),
+            vec![(None, FieldValue::Float(6.0))]
+        );
+    }
+}

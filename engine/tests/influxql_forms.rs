@@ -1,0 +1,417 @@
+//! One test per InfluxQL statement form, against results computed by hand on a small fixed
+//! dataset; each runs on the memtable and again after a flush (segments).
+
+use ganzhi_engine::query::output::{to_json, Epoch};
+use ganzhi_engine::{Db, FieldValue, Fsync, Options, Precision, QueryError, ResultSeries};
+
+const DATA: &str = "\
+air_quality,district=d1,station=s1 pm25=10,no2=1i 0
+air_quality,district=d1,station=s1 pm25=20,no2=2i 60
+air_quality,district=d1,station=s1 pm25=30,no2=3i 120
+air_quality,district=d1,station=s1 pm25=40,no2=4i 180
+air_quality,district=d1,station=s2 pm25=5 0
+air_quality,district=d1,station=s2 pm25=15 120
+air_quality,district=d2,station=s3 pm25=100 60
+noise,site=a level=50,label=\"ok\",alarm=false 0
+noise,site=a level=70,label=\"loud\",alarm=true 60
+noise,site=b level=50,label=\"ok\",alarm=false 60
+";
+
+const S: i64 = 1_000_000_000;
+
+fn open() -> (tempfile::TempDir, Db) {
+    let dir = tempfile::tempdir().unwrap();
+    let options = Options {
+        fsync: Fsync::Never,
+        background_maintenance: false,
+        ..Options::default()
+    };
+    let db = Db::open(dir.path(), options).unwrap();
+    db.create_database("city").unwrap();
+    db.write_lines("city", DATA.as_bytes(), Precision::Seconds)
+        .unwrap();
+    (dir, db)
+}
+
+/// Runs `check` on the memtable and again after a flush.
+fn both(check: impl Fn(&Db)) {
+    let (_dir, db) = open();
+    check(&db);
+    db.flush().unwrap();
+    check(&db);
+}
+
+fn one(db: &Db, q: &str) -> Vec<ResultSeries> {
+    let mut results = db.query("city", q).unwrap_or_else(|e| panic!("{q}: {e}"));
+    assert_eq!(results.len(), 1);
+    results.remove(0).unwrap_or_else(|e| panic!("{q}: {e}"))
+}
+
+fn err(db: &Db, q: &str) -> QueryError {
+    let mut results = db.query("city", q).unwrap_or_else(|e| panic!("{q}: {e}"));
+    match results.remove(0) {
+        Err(e) => e,
+        Ok(r) => panic!("{q}: expected an error, got {r:?}"),
+    }
+}
+
+fn f(x: f64) -> Option<FieldValue<'static>> {
+    Some(FieldValue::Float(x))
+}
+fn i(x: i64) -> Option<FieldValue<'static>> {
+    Some(FieldValue::Integer(x))
+}
+fn s(x: &str) -> Option<FieldValue<'static>> {
+    Some(FieldValue::String(x.to_owned().into()))
+}
+fn b(x: bool) -> Option<FieldValue<'static>> {
+    Some(FieldValue::Boolean(x))
+}
+fn tags(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+/// The single-column values of a SHOW result.
+fn texts(r: &ResultSeries) -> Vec<String> {
+    r.rows
+        .iter()
+        .map(|(_, v)| match &v[0] {
+            Some(FieldValue::String(s)) => s.to_string(),
+            other => panic!("{other:?}"),
+        })
+        .collect()
+}
+
+#[test]
+fn regex_tag_conditions() {
+    both(|db| {
+        let r = one(
+            db,
+            "SELECT count(pm25) FROM air_quality WHERE station =~ /^s[12]$/",
+        );
+        assert_eq!(r[0].rows[0].1, vec![i(6)]);
+        let r = one(
+            db,
+            "SELECT count(pm25) FROM air_quality WHERE station !~ /1|2/",
+        );
+        assert_eq!(r[0].rows[0].1, vec![i(1)]);
+        // A missing tag is the empty string: it matches /^$/.
+        let r = one(db, "SELECT count(level) FROM noise WHERE nothing =~ /^$/");
+        assert_eq!(r[0].rows[0].1, vec![i(3)]);
+    });
+}
+
+#[test]
+fn field_conditions_in_raw_and_aggregate_queries() {
+    both(|db| {
+        let r = one(db, "SELECT pm25 FROM air_quality WHERE pm25 > 25");
+        assert_eq!(
+            r[0].rows,
+            vec![
+                (60 * S, vec![f(100.0)]),
+                (120 * S, vec![f(30.0)]),
+                (180 * S, vec![f(40.0)])
+            ]
+        );
+        let r = one(
+            db,
+            "SELECT count(pm25) FROM air_quality WHERE pm25 > 25 AND district = 'd1'",
+        );
+        assert_eq!(r[0].rows[0].1, vec![i(2)]);
+        // Fields and tags under OR.
+        let r = one(
+            db,
+            "SELECT sum(pm25) FROM air_quality WHERE pm25 >= 40 OR station = 's2'",
+        );
+        assert_eq!(r[0].rows[0].1, vec![f(160.0)]);
+        let r = one(db, "SELECT level FROM noise WHERE label = 'loud'");
+        assert_eq!(r[0].rows, vec![(60 * S, vec![f(70.0)])]);
+        let r = one(
+            db,
+            "SELECT level FROM noise WHERE alarm = false AND label =~ /o/",
+        );
+        assert_eq!(r[0].rows.len(), 2);
+    });
+}
+
+#[test]
+fn several_aggregates_and_arithmetic() {
+    both(|db| {
+        let r = one(
+            db,
+            "SELECT min(pm25), max(pm25), mean(pm25) FROM air_quality \
+             WHERE time >= 0 AND time < 240s GROUP BY time(2m)",
+        );
+        assert_eq!(r[0].columns, ["time", "min", "max", "mean"]);
+        assert_eq!(
+            r[0].rows,
+            vec![
+                (0, vec![f(5.0), f(100.0), f(33.75)]),
+                (120 * S, vec![f(15.0), f(40.0), f(85.0 / 3.0)])
+            ]
+        );
+        let r = one(
+            db,
+            "SELECT max(pm25) - min(pm25) AS range, mean(pm25), mean(pm25) * 2 FROM air_quality \
+             WHERE station = 's1'",
+        );
+        assert_eq!(r[0].columns, ["time", "range", "mean", "mean_1"]);
+        assert_eq!(r[0].rows, vec![(0, vec![f(30.0), f(25.0), f(50.0)])]);
+        // Raw arithmetic: integer / integer is a float, as in InfluxDB.
+        let r = one(
+            db,
+            "SELECT no2 / 2, no2 + 1, pm25 * no2 FROM air_quality WHERE no2 < 3",
+        );
+        assert_eq!(r[0].columns, ["time", "no2", "no2_1", "pm25_no2"]);
+        assert_eq!(
+            r[0].rows,
+            vec![
+                (0, vec![f(0.5), i(2), f(10.0)]),
+                (60 * S, vec![f(1.0), i(3), f(40.0)])
+            ]
+        );
+    });
+}
+
+#[test]
+fn selecting_tags_wildcards_and_group_by_star() {
+    both(|db| {
+        let r = one(
+            db,
+            "SELECT pm25, station FROM air_quality WHERE district = 'd2'",
+        );
+        assert_eq!(r[0].columns, ["time", "pm25", "station"]);
+        assert_eq!(r[0].rows, vec![(60 * S, vec![f(100.0), s("s3")])]);
+
+        let r = one(db, "SELECT * FROM air_quality WHERE station = 's2'");
+        assert_eq!(r[0].columns, ["time", "district", "no2", "pm25", "station"]);
+        assert_eq!(r[0].rows[0], (0, vec![s("d1"), None, f(5.0), s("s2")]));
+        let r = one(db, "SELECT *::field FROM noise WHERE site = 'b'");
+        assert_eq!(r[0].columns, ["time", "alarm", "label", "level"]);
+        assert_eq!(r[0].rows, vec![(60 * S, vec![b(false), s("ok"), f(50.0)])]);
+
+        let r = one(
+            db,
+            "SELECT pm25 FROM air_quality WHERE time <= 0s GROUP BY *",
+        );
+        assert_eq!(r.len(), 2);
+        assert_eq!(r[0].tags, tags(&[("district", "d1"), ("station", "s1")]));
+        assert_eq!(r[1].tags, tags(&[("district", "d1"), ("station", "s2")]));
+        assert_eq!(r[1].rows, vec![(0, vec![f(5.0)])]);
+
+        // GROUP BY a tag in a raw query: one series per value, rows merged by time.
+        let r = one(
+            db,
+            "SELECT pm25 FROM air_quality WHERE time = 60s GROUP BY district",
+        );
+        assert_eq!(r.len(), 2);
+        assert_eq!(r[1].tags, tags(&[("district", "d2")]));
+        // SELECT * with GROUP BY leaves the grouped tag out of the columns.
+        let r = one(db, "SELECT * FROM noise GROUP BY site");
+        assert_eq!(r[0].columns, ["time", "alarm", "label", "level"]);
+    });
+}
+
+#[test]
+fn fills() {
+    both(|db| {
+        let q = |fill: &str| {
+            one(
+                db,
+                &format!(
+                    "SELECT mean(pm25) FROM air_quality WHERE station = 's2' \
+                     AND time >= 0 AND time < 180s GROUP BY time(1m) fill({fill})"
+                ),
+            )
+            .remove(0)
+            .rows
+        };
+        assert_eq!(q("null")[1], (60 * S, vec![None]));
+        assert_eq!(q("none").len(), 2);
+        assert_eq!(q("previous")[1], (60 * S, vec![f(5.0)]));
+        assert_eq!(q("linear")[1], (60 * S, vec![f(10.0)]));
+        assert_eq!(q("-1")[1], (60 * S, vec![f(-1.0)]));
+        // An integer column filled with a number stays integer.
+        let r = one(
+            db,
+            "SELECT count(pm25) FROM air_quality WHERE station = 's2' AND time >= 0 \
+             AND time < 180s GROUP BY time(1m) fill(0)",
+        );
+        assert_eq!(r[0].rows[1], (60 * S, vec![i(0)]));
+    });
+}
+
+#[test]
+fn mode_distinct_integral_and_text_fields() {
+    both(|db| {
+        let r = one(db, "SELECT mode(level) FROM noise");
+        assert_eq!(r[0].rows[0].1, vec![f(50.0)]);
+        let r = one(db, "SELECT distinct(label) FROM noise");
+        assert_eq!(r[0].columns, ["time", "distinct"]);
+        assert_eq!(
+            r[0].rows.iter().map(|r| r.1[0].clone()).collect::<Vec<_>>(),
+            vec![s("loud"), s("ok")]
+        );
+        let r = one(
+            db,
+            "SELECT count(label), first(label), last(alarm) FROM noise",
+        );
+        assert_eq!(r[0].rows[0].1, vec![i(3), s("ok"), b(false)]);
+        // Trapezoids: (10+20)/2*60 + (20+30)/2*60 + (30+40)/2*60 = 4500 value·s = 75 value·min.
+        let r = one(
+            db,
+            "SELECT integral(pm25, 1m) FROM air_quality WHERE station = 's1'",
+        );
+        assert_eq!(r[0].rows[0].1, vec![f(75.0)]);
+        assert!(matches!(
+            err(db, "SELECT mean(label) FROM noise"),
+            QueryError::Invalid(m) if m.contains("string")
+        ));
+    });
+}
+
+#[test]
+fn several_sources_slimit_and_soffset() {
+    both(|db| {
+        let r = one(
+            db,
+            "SELECT count(pm25), count(level) FROM air_quality, noise",
+        );
+        assert_eq!(r.len(), 2);
+        assert_eq!(r[0].name, "air_quality");
+        assert_eq!(r[0].rows[0].1, vec![i(7), None]);
+        assert_eq!(r[1].name, "noise");
+        assert_eq!(r[1].rows[0].1, vec![None, i(3)]);
+        let r = one(db, "SELECT last(level) FROM /^noi/");
+        assert_eq!(r[0].rows, vec![(60 * S, vec![f(50.0)])]);
+
+        let r = one(
+            db,
+            "SELECT max(pm25) FROM air_quality GROUP BY station SLIMIT 2 SOFFSET 1",
+        );
+        assert_eq!(r.len(), 2);
+        assert_eq!(r[0].tags, tags(&[("station", "s2")]));
+        assert_eq!(r[1].tags, tags(&[("station", "s3")]));
+    });
+}
+
+#[test]
+fn show_statements() {
+    both(|db| {
+        let r = one(db, "SHOW DATABASES");
+        assert_eq!(r[0].name, "databases");
+        assert_eq!(r[0].columns, ["name"]);
+        assert_eq!(texts(&r[0]), ["city"]);
+
+        let r = one(db, "SHOW MEASUREMENTS");
+        assert_eq!(r[0].name, "measurements");
+        assert_eq!(texts(&r[0]), ["air_quality", "noise"]);
+        let r = one(db, "SHOW MEASUREMENTS WHERE site = 'b'");
+        assert_eq!(texts(&r[0]), ["noise"]);
+        let r = one(db, "SHOW MEASUREMENTS WITH MEASUREMENT =~ /air/");
+        assert_eq!(texts(&r[0]), ["air_quality"]);
+
+        let r = one(db, "SHOW TAG KEYS");
+        assert_eq!(r.len(), 2);
+        assert_eq!(r[0].columns, ["tagKey"]);
+        assert_eq!(texts(&r[0]), ["district", "station"]);
+        assert_eq!(texts(&r[1]), ["site"]);
+
+        let r = one(
+            db,
+            "SHOW TAG VALUES FROM air_quality WITH KEY = station WHERE district = 'd1'",
+        );
+        assert_eq!(r[0].columns, ["key", "value"]);
+        let pairs: Vec<_> = r[0].rows.iter().map(|r| r.1.clone()).collect();
+        assert_eq!(
+            pairs,
+            vec![vec![s("station"), s("s1")], vec![s("station"), s("s2")]]
+        );
+        let r = one(db, "SHOW TAG VALUES WITH KEY IN (district, site)");
+        assert_eq!(r[0].rows.len(), 2);
+        assert_eq!(r[1].rows.len(), 2);
+
+        let r = one(db, "SHOW FIELD KEYS FROM noise");
+        assert_eq!(r[0].columns, ["fieldKey", "fieldType"]);
+        let pairs: Vec<_> = r[0].rows.iter().map(|r| r.1.clone()).collect();
+        assert_eq!(
+            pairs,
+            vec![
+                vec![s("alarm"), s("boolean")],
+                vec![s("label"), s("string")],
+                vec![s("level"), s("float")]
+            ]
+        );
+
+        let r = one(db, "SHOW SERIES FROM air_quality WHERE station =~ /s[13]/");
+        assert_eq!(r[0].name, "");
+        assert_eq!(
+            texts(&r[0]),
+            [
+                "air_quality,district=d1,station=s1",
+                "air_quality,district=d2,station=s3"
+            ]
+        );
+        let r = one(db, "SHOW SERIES LIMIT 2 OFFSET 3");
+        assert_eq!(texts(&r[0]), ["noise,site=a", "noise,site=b"]);
+
+        let r = one(db, "SHOW RETENTION POLICIES");
+        assert_eq!(r[0].columns[..2], ["name", "duration"]);
+        assert_eq!(r[0].rows[0].1[..3], [s("autogen"), s("0s"), s("24h0m0s")]);
+    });
+}
+
+#[test]
+fn create_database_with_duration() {
+    let (_dir, db) = open();
+    let r = db
+        .query(
+            "",
+            "CREATE DATABASE river WITH DURATION 30d SHARD DURATION 1h; SHOW DATABASES",
+        )
+        .unwrap();
+    assert_eq!(r[0], Ok(vec![]));
+    assert_eq!(texts(&r[1].as_ref().unwrap()[0]), ["city", "river"]);
+    let r = db.query("", "SHOW RETENTION POLICIES ON river").unwrap();
+    assert_eq!(
+        r[0].as_ref().unwrap()[0].rows[0].1[1..3],
+        [s("720h0m0s"), s("1h0m0s")]
+    );
+    // Creating it again is not an error (InfluxDB's behaviour).
+    assert_eq!(
+        db.query("", "CREATE DATABASE river").unwrap()[0],
+        Ok(vec![])
+    );
+}
+
+#[test]
+fn json_output_of_a_real_query() {
+    let (_dir, db) = open();
+    let results = db
+        .query(
+            "city",
+            "SELECT mean(pm25) FROM air_quality WHERE time >= 0 AND time < 120s \
+             GROUP BY time(1m), district; SELECT nope FROM",
+        )
+        .map(|r| r.to_vec());
+    // The second statement does not parse: the whole query fails, as in InfluxDB.
+    assert!(results.is_err());
+    let results = db
+        .query(
+            "city",
+            "SELECT mean(pm25) FROM air_quality WHERE time >= 0 AND time < 120s \
+             GROUP BY time(1m), district fill(none)",
+        )
+        .unwrap();
+    let json = String::from_utf8(to_json(&results, Epoch::Seconds, false)).unwrap();
+    assert_eq!(
+        json,
+        "{\"results\":[{\"statement_id\":0,\"series\":[\
+         {\"name\":\"air_quality\",\"tags\":{\"district\":\"d1\"},\"columns\":[\"time\",\"mean\"],\
+         \"values\":[[0,7.5],[60,20]]},\
+         {\"name\":\"air_quality\",\"tags\":{\"district\":\"d2\"},\"columns\":[\"time\",\"mean\"],\
+         \"values\":[[60,100]]}]}]}\n"
+    );
+}
