@@ -1,6 +1,7 @@
 """The systems under comparison, each behind the same small interface.
 
-    sys = InfluxDB(workdir)          # or VictoriaMetrics(workdir), GanzhiCmd(workdir, template)
+    sys = InfluxDB(workdir)          # or VictoriaMetrics(workdir), GanzhiServer(workdir, binary),
+                                     # GanzhiCmd(workdir, template)
     sys.start()                      # empty data dir, free loopback port(s), wait until ready
     sys.prepare()                    # e.g. CREATE DATABASE
     result = load(sys, batches, connections=4)      # timed, K keep-alive connections
@@ -9,7 +10,8 @@
     dir_usage(sys.data_dir)
     sys.stop()
 
-`with running(sys): ...` does start/prepare/stop in one; `query(text, **params)` and
+`with running(sys): ...` does start/prepare/stop in one; `PeakMemory(pid)` samples a server's
+resident memory; `run_loader(sys, loader, file, ...)` drives a load with `ganzhi load`; `query(text, **params)` and
 `time_queries(sys, [(text, params)], repetitions)` are the hooks for query timing (InfluxQL for
 InfluxDB, MetricsQL for VictoriaMetrics; medians).
 Every wait here is bounded in time and every loop in count; only loopback addresses are used.
@@ -219,12 +221,110 @@ def load(system: "System", batches: list[bytes], connections: int = 4,
     return LoadResult(seconds=seconds, batches=len(batches), **stats)
 
 
+def count_series(doc: dict, per: dict | None = None) -> dict:
+    """Sum the `count_*` columns of an InfluxQL `SELECT count(*)` answer, per measurement."""
+    per = {} if per is None else per
+    for r in doc.get("results", []):
+        for s in r.get("series", []) or []:
+            cols = s["columns"]
+            tot = 0
+            for row in s["values"]:
+                tot += sum(v for c, v in zip(cols, row) if c != "time" and v)
+            per[s["name"]] = per.get(s["name"], 0) + tot
+    return per
+
+
+class PeakMemory:
+    """Samples a process's memory from /proc/PID/status every `interval` seconds on a thread:
+    the largest VmRSS seen, and the kernel's own high-water mark VmHWM (which misses nothing
+    between samples). `mark(label)` records the figures so far under a label."""
+
+    def __init__(self, pid: int, interval: float = 0.1):
+        self.pid, self.interval = pid, interval
+        self.max_rss = 0              # bytes
+        self.hwm = 0                  # bytes
+        self.samples = 0
+        self.marks: dict[str, dict] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def read(self) -> tuple[int, int] | None:
+        """(VmRSS, VmHWM) in bytes, or None once the process is gone."""
+        try:
+            with open(f"/proc/{self.pid}/status") as f:
+                text = f.read()
+        except OSError:
+            return None
+        vals = {}
+        for line in text.splitlines():
+            if line.startswith(("VmRSS:", "VmHWM:")):
+                k, v = line.split(":", 1)
+                vals[k] = int(v.split()[0]) * 1024
+        return vals.get("VmRSS", 0), vals.get("VmHWM", 0)
+
+    def sample(self):
+        got = self.read()
+        if got:
+            self.samples += 1
+            self.max_rss = max(self.max_rss, got[0])
+            self.hwm = max(self.hwm, got[1])
+
+    def _run(self):
+        n = 0
+        while not self._stop.is_set() and n < 10_000_000:
+            n += 1
+            self.sample()
+            self._stop.wait(self.interval)
+
+    def start(self) -> "PeakMemory":
+        self._thread.start()
+        return self
+
+    def mark(self, label: str) -> dict:
+        self.sample()
+        self.marks[label] = {"hwm": self.hwm, "max_rss": self.max_rss}
+        return self.marks[label]
+
+    def stop(self):
+        self.sample()
+        self._stop.set()
+        self._thread.join(5)
+
+
+def run_loader(system: "System", loader: str, path: str, batch: int, connections: int,
+               timeout: float, extra: list[str] | None = None) -> LoadResult:
+    """Load `path` into a running `system` with `ganzhi load` (the Rust loader: same driver for
+    every system). Parses its `key value` lines into the result."""
+    cmd = [loader, "load", "--url", f"http://{HOST}:{system.port}", "--db", system.load_db,
+           "--batch", str(batch), "--connections", str(connections), "--precision", "ns",
+           *(extra or []), path]
+    t0 = time.monotonic()
+    p = subprocess.run(cmd, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL)
+    secs = time.monotonic() - t0
+    out: dict = {"command": " ".join(shlex.quote(c) for c in cmd), "exit_code": p.returncode,
+                 "wall_seconds": secs, "errors": [],
+                 "stderr": p.stderr.decode(errors="replace")[-2000:]}
+    for line in p.stdout.decode(errors="replace").splitlines():
+        k, _, v = line.partition(" ")
+        if k == "error":
+            out["errors"].append(v)
+            continue
+        try:
+            out[k] = float(v) if "." in v else int(v)
+        except ValueError:
+            out[k] = v
+    if p.returncode != 0 and not out["errors"]:
+        out["errors"].append(f"exit {p.returncode}: {out['stderr'][-500:]}")
+    return LoadResult(out)
+
+
 # ---------------------------------------------------------------------------------------------
 # systems
 
 class System:
     name = "?"
     caveat = ""
+    load_db = ""                 # `ganzhi load --db` for this system ("" sends no db=)
     breakdown_depth = 1          # how deep dir_usage() groups the data dir in the report
 
     def __init__(self, workdir: str):
@@ -310,6 +410,7 @@ class System:
 class InfluxDB(System):
     name = "influxdb"
     db = "bench"
+    load_db = "bench"
     breakdown_depth = 3
     caveat = ("fsyncs its WAL before acknowledging a write; keeps nanosecond timestamps; "
               "data dir includes a preallocated series file (_series) and the meta dir")
@@ -433,14 +534,7 @@ bind-address = "{HOST}:{rpc}"
 
     def count(self, dataset):
         doc = self.influxql("SELECT count(*) FROM /.*/", timeout=1800)
-        per = {}
-        for r in doc.get("results", []):
-            for s in r.get("series", []) or []:
-                cols = s["columns"]
-                tot = 0
-                for row in s["values"]:
-                    tot += sum(v for c, v in zip(cols, row) if c != "time" and v)
-                per[s["name"]] = per.get(s["name"], 0) + tot
+        per = count_series(doc)
         return sum(per.values()), dict(sorted(per.items()))
 
     def query(self, text, **params):
@@ -570,8 +664,78 @@ class VictoriaMetrics(System):
         return time.perf_counter() - t0, doc
 
 
+class GanzhiServer(System):
+    """`ganzhi serve --bind 127.0.0.1:PORT --data-dir DIR` (defaults: fsync always). Made to
+    persist with POST /internal/flush then /internal/compact; counted with InfluxQL."""
+    name = "ganzhi"
+    db = "bench"
+    load_db = "bench"
+    caveat = ("fsyncs its WAL before acknowledging a write (fsync = always, group commit); "
+              "keeps nanosecond timestamps")
+
+    def __init__(self, workdir: str, binary: str = "target/release/ganzhi",
+                 extra_args: list[str] | None = None):
+        super().__init__(workdir)
+        self.binary = binary
+        self.extra_args = extra_args or []
+
+    def command(self):
+        return [self.binary, "serve", "--bind", f"{HOST}:{self.port}", "--data-dir",
+                self.data_dir, *self.extra_args]
+
+    def is_ready(self):
+        st, _ = self.http.request("GET", "/ping", timeout=2)
+        return st in (200, 204)
+
+    def influxql(self, q: str, method: str = "GET", timeout: float = 600, db: bool = True):
+        params = {"q": q, "epoch": "ns"}
+        if db:
+            params["db"] = self.db
+        st, data = self.http.request(method, "/query?" + urllib.parse.urlencode(params),
+                                     timeout=timeout)
+        if st != 200:
+            raise RuntimeError(f"InfluxQL {q!r}: HTTP {st}: {data[:300]!r}")
+        doc = json.loads(data)
+        for r in doc.get("results", []):
+            if "error" in r:
+                raise RuntimeError(f"InfluxQL {q!r}: {r['error']}")
+        return doc
+
+    def prepare(self):
+        self.influxql(f"CREATE DATABASE {self.db}", method="POST", db=False)
+
+    def write(self, http_, body):
+        return http_.request("POST", f"/write?db={self.db}&precision=ns", body=body,
+                             headers={"Content-Type": "text/plain; charset=utf-8"})
+
+    def persist(self, timeout: float) -> dict:
+        t0 = time.monotonic()
+        steps = []
+        for step in ("flush", "compact"):
+            left = max(1.0, t0 + timeout - time.monotonic())
+            st, data = self.http.request("POST", f"/internal/{step}", timeout=left)
+            steps.append((step, round(time.monotonic() - t0, 1), st))
+            if not 200 <= st < 300:
+                raise RuntimeError(f"/internal/{step}: HTTP {st}: {data[:200]!r}")
+        return {"seconds": time.monotonic() - t0, "steps": steps, "complete": True}
+
+    def count(self, dataset):
+        try:
+            per = count_series(self.influxql("SELECT count(*) FROM /.*/", timeout=1800))
+        except RuntimeError:        # no regex sources: one query per measurement
+            per = {}
+            for m in dataset.values_by_measurement:
+                count_series(self.influxql(f'SELECT count(*) FROM "{m}"', timeout=1800), per)
+        return sum(per.values()), dict(sorted(per.items()))
+
+    def query(self, text, **params):
+        t0 = time.perf_counter()
+        doc = self.influxql(text, **params)
+        return time.perf_counter() - t0, doc
+
+
 class GanzhiCmd(System):
-    """ganzhi has no HTTP server yet: run an import command template, e.g.
+    """ganzhi in-process, without HTTP: run an import command template, e.g.
     `target/release/ganzhi import --data-dir {dir} {file}`, timed, then measure {dir}.
     An optional count template prints the stored value count (its last integer is used)."""
     name = "ganzhi"
@@ -612,4 +776,4 @@ class GanzhiCmd(System):
         return (int(nums[-1]) if nums else None), {}
 
 
-SYSTEMS = {"influxdb": InfluxDB, "victoriametrics": VictoriaMetrics, "ganzhi": GanzhiCmd}
+SYSTEMS = {"influxdb": InfluxDB, "victoriametrics": VictoriaMetrics, "ganzhi": GanzhiServer}
