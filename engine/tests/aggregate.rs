@@ -156,6 +156,22 @@ fn naive(
     }
 }
 
+fn call_text(agg: Aggregate) -> String {
+    match agg {
+        Aggregate::Count => "count(laeq)".into(),
+        Aggregate::Sum => "sum(laeq)".into(),
+        Aggregate::Mean => "mean(laeq)".into(),
+        Aggregate::Min => "min(laeq)".into(),
+        Aggregate::Max => "max(laeq)".into(),
+        Aggregate::First => "first(laeq)".into(),
+        Aggregate::Last => "last(laeq)".into(),
+        Aggregate::Spread => "spread(laeq)".into(),
+        Aggregate::Stddev => "stddev(laeq)".into(),
+        Aggregate::Median => "median(laeq)".into(),
+        Aggregate::Percentile(p) => format!("percentile(laeq, {p})"),
+    }
+}
+
 fn close(a: &Option<OwnedFieldValue>, b: &Option<OwnedFieldValue>) -> bool {
     match (a, b) {
         (Some(FieldValue::Float(x)), Some(FieldValue::Float(y))) => {
@@ -239,6 +255,33 @@ proptest! {
                     prop_assert!(close(&a.1, &b.1), "{:?} {:?}: {:?} vs {:?}", agg, window, a, b);
                     if window.is_some() || !matches!(agg, Aggregate::Min | Aggregate::Max) {
                         prop_assert_eq!(a.0, b.0, "time for {:?} {:?}", agg, window);
+                    }
+                }
+            }
+            // The same through InfluxQL: once on the pushdown path, once through the row
+            // scan that a field condition forces (which must agree with it exactly).
+            for cond in ["", " AND laeq > -1000"] {
+                let mut dims = Vec::new();
+                if let Some((every, offset)) = window {
+                    dims.push(format!("time({every}ns, {offset}ns)"));
+                }
+                if by_district {
+                    dims.push("district".to_string());
+                }
+                let group = if dims.is_empty() { String::new() } else { format!(" GROUP BY {}", dims.join(", ")) };
+                let text = format!(
+                    "SELECT {} FROM noise WHERE time >= {min} AND time <= {max}{cond}{group}",
+                    call_text(agg)
+                );
+                let got = db.query("city", &text).unwrap().remove(0).unwrap();
+                prop_assert_eq!(got.len(), expected.len(), "groups for {}", text);
+                for (g, (_, rows)) in got.iter().zip(&expected) {
+                    prop_assert_eq!(g.rows.len(), rows.len(), "{}", text);
+                    for (a, b) in g.rows.iter().zip(rows) {
+                        prop_assert!(close(&a.1[0], &b.1), "{}: {:?} vs {:?}", text, a, b);
+                        if window.is_some() || !matches!(agg, Aggregate::Min | Aggregate::Max) {
+                            prop_assert_eq!(a.0, b.0, "time for {}", text);
+                        }
                     }
                 }
             }
