@@ -24,8 +24,13 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// The InfluxDB-compatible HTTP server (1.x /write and /query, 2.x /api/v2/write, /ping,
+    /// /health, /metrics, /internal/flush|compact); SIGTERM or SIGINT stops it gracefully.
+    Serve(ganzhi_server::cli::ServeArgs),
+    /// Manages the users and tokens that `serve --auth` accepts.
+    User(ganzhi_server::cli::UserArgs),
     /// Embedded demo: writes a simulated city's sensor data into the engine, reads it back, and
-    /// prints what it measured. (The HTTP server, `ganzhi serve`, is not built yet.)
+    /// prints what it measured (no server involved).
     Demo {
         /// Data directory (created if missing).
         #[arg(long, env = "GANZHI_DATA_DIR", default_value = "./ganzhi-data")]
@@ -111,6 +116,8 @@ enum FsyncArg {
 
 fn main() -> Result<()> {
     match Cli::parse().command {
+        Command::Serve(args) => Ok(ganzhi_server::serve(args.resolve()?)?),
+        Command::User(args) => Ok(args.run(&mut std::io::stdout())?),
         Command::Demo {
             data_dir,
             scale,
