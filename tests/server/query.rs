@@ -1,0 +1,177 @@
+//! `/query`.
+
+use crate::common::{rows, Server};
+
+fn city() -> Server {
+    let s = Server::start(&[]);
+    s.create_database("city");
+    s.post(
+        "/write",
+        &[("db", "city"), ("precision", "s")],
+        &[],
+        b"air,station=a pm25=10 1700000000\n\
+          air,station=b pm25=20 1700000000\n\
+          air,station=a pm25=30 1700000060\n",
+    )
+    .expect(204);
+    s
+}
+
+#[test]
+fn a_syntax_error_is_400_with_influxdb_wording() {
+    let s = city();
+    let r = s.query("city", "SELECT FROM WHERE").expect(400);
+    assert!(
+        r.body.starts_with("{\"error\":\"error parsing query:"),
+        "{}",
+        r.body
+    );
+    let r = s.get("/query", &[("db", "city")], &[]).expect(400);
+    assert!(
+        r.body.contains("missing required parameter \\\"q\\\""),
+        "{}",
+        r.body
+    );
+    s.get(
+        "/query",
+        &[
+            ("db", "city"),
+            ("q", "SELECT * FROM air"),
+            ("epoch", "days"),
+        ],
+        &[],
+    )
+    .expect(400);
+}
+
+#[test]
+fn a_failed_statement_is_reported_in_its_result() {
+    let s = city();
+    let r = s
+        .query(
+            "city",
+            "SELECT pm25 FROM air; SELECT pm25 FROM air WHERE time > 'not a time'",
+        )
+        .expect(200);
+    assert!(
+        r.body.contains("\"statement_id\":1,\"error\":"),
+        "{}",
+        r.body
+    );
+}
+
+#[test]
+fn epochs_and_rfc3339() {
+    let s = city();
+    let q = "SELECT pm25 FROM air WHERE station = 'a'";
+    let r = s.query("city", q).expect(200);
+    assert_eq!(
+        rows(&r.body),
+        vec![
+            "[\"2023-11-14T22:13:20Z\",10]",
+            "[\"2023-11-14T22:14:20Z\",30]"
+        ],
+        "{}",
+        r.body
+    );
+    for (epoch, first) in [
+        ("ns", "1700000000000000000"),
+        ("u", "1700000000000000"),
+        ("ms", "1700000000000"),
+        ("s", "1700000000"),
+        ("m", "28333333"),
+        ("h", "472222"),
+    ] {
+        let r = s
+            .get("/query", &[("db", "city"), ("q", q), ("epoch", epoch)], &[])
+            .expect(200);
+        assert_eq!(
+            rows(&r.body)[0],
+            format!("[{first},10]"),
+            "{epoch}: {}",
+            r.body
+        );
+    }
+}
+
+#[test]
+fn csv_when_asked() {
+    let s = city();
+    let r = s
+        .get(
+            "/query",
+            &[
+                ("db", "city"),
+                ("q", "SELECT pm25 FROM air WHERE station = 'b'"),
+            ],
+            &[("Accept", "application/csv")],
+        )
+        .expect(200);
+    assert_eq!(r.header("content-type"), Some("application/csv"));
+    assert_eq!(r.body, "name,tags,time,pm25\nair,,1700000000000000000,20\n");
+}
+
+#[test]
+fn q_in_a_form_body_and_pretty_output() {
+    let s = city();
+    let r = s
+        .post(
+            "/query",
+            &[("db", "city"), ("pretty", "true")],
+            &[("Content-Type", "application/x-www-form-urlencoded")],
+            b"q=SELECT+count%28pm25%29+FROM+air",
+        )
+        .expect(200);
+    assert!(
+        r.body.contains('\n') && r.body.lines().count() > 5,
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains("\"count\""), "{}", r.body);
+}
+
+#[test]
+fn chunked_streams_one_object_per_statement() {
+    let s = city();
+    let r = s
+        .get(
+            "/query",
+            &[
+                ("db", "city"),
+                ("chunked", "true"),
+                ("q", "SELECT pm25 FROM air; SELECT count(pm25) FROM air"),
+            ],
+            &[],
+        )
+        .expect(200);
+    let chunks: Vec<&str> = r.body.lines().collect();
+    assert_eq!(chunks.len(), 2, "{}", r.body);
+    assert!(
+        chunks[0].starts_with("{\"results\":[{\"statement_id\":0,"),
+        "{}",
+        r.body
+    );
+    assert!(
+        chunks[1].starts_with("{\"results\":[{\"statement_id\":1,"),
+        "{}",
+        r.body
+    );
+}
+
+#[test]
+fn management_statements_need_no_db() {
+    let s = Server::start(&[]);
+    s.post(
+        "/query",
+        &[("q", "CREATE DATABASE one; CREATE DATABASE two")],
+        &[],
+        b"",
+    )
+    .expect(200);
+    let r = s.get("/query", &[("q", "SHOW DATABASES")], &[]).expect(200);
+    assert!(
+        r.body.contains("[\"one\"]") && r.body.contains("[\"two\"]"),
+        "{}",
+        r.body
+    );
+}
