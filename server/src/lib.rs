@@ -19,6 +19,7 @@ pub mod cli;
 pub mod config;
 pub mod http;
 pub mod json;
+pub mod limits;
 pub mod metrics;
 pub mod params;
 pub mod routes;

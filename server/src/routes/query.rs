@@ -33,6 +33,7 @@ use tokio::sync::mpsc;
 use crate::auth::{statements, Access};
 use crate::body;
 use crate::http::{self, ApiError, Body};
+use crate::limits::{self, Refused};
 use crate::params::Params;
 use crate::state::State;
 
@@ -123,20 +124,12 @@ pub async fn query(state: &Arc<State>, req: Request<Incoming>) -> Result<Respons
         }
     }
 
-    let limits = &state.config.limits;
-    let permit = state.queries.clone().try_acquire_owned().map_err(|_| {
-        state.metrics.query_refused.fetch_add(1, Relaxed);
-        ApiError::busy(format!(
-            "too many queries running (max_concurrent_queries = {}); retry later",
-            limits.max_concurrent_queries
-        ))
-    })?;
     state.metrics.query_requests.fetch_add(1, Relaxed);
+    let limits = &state.config.limits;
     let engine = state.db.clone();
     let max_values = limits.max_query_values;
     let started = Instant::now();
-    let task = tokio::task::spawn_blocking(move || {
-        let _running = permit;
+    let work = move || {
         let mut results = match engine.query(&db, &text) {
             Ok(results) => results,
             Err(e) => return Outcome::Parse(e.to_string()),
@@ -157,23 +150,23 @@ pub async fn query(state: &Arc<State>, req: Request<Incoming>) -> Result<Respons
             Format::Csv => Outcome::Encoded(output::to_csv(&results, epoch), failed),
             Format::Chunked => Outcome::Results(results),
         }
-    });
-    let outcome = if limits.query_timeout.is_zero() {
-        task.await
-    } else {
-        match tokio::time::timeout(limits.query_timeout, task).await {
-            Ok(joined) => joined,
-            Err(_) => {
-                state.metrics.query_timeouts.fetch_add(1, Relaxed);
-                return Err(ApiError::busy(format!(
-                    "query timed out after {:?} (query_timeout); it holds a query slot \
-                     until it ends",
-                    limits.query_timeout
-                )));
-            }
-        }
-    }
-    .map_err(|e| ApiError::internal(format!("internal error running the query: {e}")))?;
+    };
+    let outcome = limits::run_limited(
+        &state.queries,
+        limits.max_concurrent_queries,
+        limits.query_timeout,
+        work,
+    )
+    .await
+    .map_err(|refused| {
+        let counter = match refused {
+            Refused::Busy { .. } => &state.metrics.query_refused,
+            Refused::TimedOut(_) => &state.metrics.query_timeouts,
+            Refused::Panicked => &state.metrics.query_errors,
+        };
+        counter.fetch_add(1, Relaxed);
+        refused.into_error()
+    })?;
     let m = &state.metrics;
     m.query_duration.observe(started.elapsed());
     match outcome {

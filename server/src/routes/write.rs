@@ -10,13 +10,13 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::Instant;
 
-use bytes::Bytes;
 use ganzhi_engine::{Error as EngineError, Precision, RejectedLine};
 use hyper::body::Incoming;
 use hyper::{Request, Response};
 
 use crate::body;
 use crate::http::{self, partial_write_message, Api, ApiError, Body};
+use crate::limits;
 use crate::params::Params;
 use crate::state::State;
 
@@ -41,7 +41,7 @@ pub async fn write(
     .await?;
     let received = body.bytes.len();
     let (bytes, too_long) =
-        blank_long_lines(body.bytes.clone(), state.config.limits.max_line_bytes);
+        limits::blank_long_lines(body.bytes.clone(), state.config.limits.max_line_bytes);
 
     let engine = state.db.clone();
     let started = Instant::now();
@@ -130,59 +130,9 @@ fn admit(state: &State, db: &str) -> Result<(), ApiError> {
     }
 }
 
-/// Replaces every line longer than `max` by an empty line (keeping the numbering), and
-/// returns them as rejected. Copies the body only when there is such a line.
-fn blank_long_lines(body: Bytes, max: usize) -> (Bytes, Vec<RejectedLine>) {
-    if body.len() <= max {
-        return (body, Vec::new());
-    }
-    let mut long = Vec::new();
-    let mut start = 0;
-    for (i, end) in memchr::memchr_iter(b'\n', &body)
-        .chain(std::iter::once(body.len()))
-        .enumerate()
-    {
-        if end - start > max {
-            long.push((i + 1, start, end));
-        }
-        start = end + 1;
-    }
-    if long.is_empty() {
-        return (body, Vec::new());
-    }
-    let mut out = Vec::with_capacity(body.len());
-    let mut copied = 0;
-    let mut rejected = Vec::with_capacity(long.len());
-    for &(line, start, end) in &long {
-        out.extend_from_slice(&body[copied..start]);
-        copied = end;
-        rejected.push(RejectedLine::InvalidPoint {
-            line,
-            reason: format!(
-                "line is {} bytes, longer than the limit of {max} (max_line_bytes)",
-                end - start
-            ),
-        });
-    }
-    out.extend_from_slice(&body[copied..]);
-    (Bytes::from(out), rejected)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn long_lines_are_blanked_and_named() {
-        let body = Bytes::from_static(b"a v=1\nbbbbbbbbbbbb\nc v=2\ndddddddddd");
-        let (out, rejected) = blank_long_lines(body, 8);
-        assert_eq!(&out[..], b"a v=1\n\nc v=2\n");
-        let lines: Vec<usize> = rejected.iter().map(RejectedLine::line).collect();
-        assert_eq!(lines, vec![2, 4]);
-        let (same, none) = blank_long_lines(Bytes::from_static(b"a v=1\n"), 8);
-        assert_eq!(&same[..], b"a v=1\n");
-        assert!(none.is_empty());
-    }
 
     #[test]
     fn write_parameters() {
