@@ -70,7 +70,7 @@ pub struct ServeArgs {
     #[arg(long, env = "GANZHI_MAX_QUERY_VALUES", value_name = "N")]
     pub max_query_values: Option<usize>,
     /// Request bodies held in memory at once over all connections; more wait.
-    /// [default: 128MiB]
+    /// [default: 64MiB]
     #[arg(long, env = "GANZHI_MAX_INFLIGHT_WRITE_BYTES", value_name = "SIZE")]
     pub max_inflight_write_bytes: Option<String>,
     /// Open connections; more wait in the listen backlog. [default: 1024]

@@ -69,7 +69,7 @@ impl Default for Limits {
             max_concurrent_queries: 16,
             query_timeout: Duration::from_secs(60),
             max_query_values: 50_000_000,
-            max_inflight_write_bytes: 128 << 20,
+            max_inflight_write_bytes: 64 << 20,
             max_connections: 1024,
             header_read_timeout: Duration::from_secs(30),
             body_read_timeout: Duration::from_secs(60),

@@ -51,6 +51,11 @@ expect = [sum(40.0 + (i % 50) / 4 for i in range(s, s + 60) if i % 2) / 30 for s
 check("GROUP BY time(1m), district",
       len(means) == 2 and all(abs(a - b) < 1e-9 for a, b in zip(means, expect)), f"{r.raw}")
 
+chunks = list(client.query("SELECT laeq FROM noise; SELECT count(laeq) FROM noise",
+                           chunked=True, chunk_size=1000))
+sizes = [len(list(c.get_points())) for c in chunks]
+check("chunked=true: one chunk per statement", sizes == [5000, 1], sizes)
+
 r = client.query("SELECT sum(v) FROM gz")
 check("gzipped points are all there", list(r.get_points())[0]["sum"] == sum(range(1, 1001)), r.raw)
 
