@@ -722,10 +722,15 @@ class GanzhiServer(System):
     def count(self, dataset):
         try:
             per = count_series(self.influxql("SELECT count(*) FROM /.*/", timeout=1800))
-        except RuntimeError:        # no regex sources: one query per measurement
+        except RuntimeError:        # no count(*): count each field of each measurement
             per = {}
             for m in dataset.values_by_measurement:
-                count_series(self.influxql(f'SELECT count(*) FROM "{m}"', timeout=1800), per)
+                doc = self.influxql(f'SHOW FIELD KEYS FROM "{m}"')
+                fields = [row[0] for r in doc.get("results", [])
+                          for s in r.get("series", []) or [] for row in s["values"]]
+                if fields:
+                    sel = ", ".join(f'count("{f}")' for f in fields)
+                    count_series(self.influxql(f'SELECT {sel} FROM "{m}"', timeout=1800), per)
         return sum(per.values()), dict(sorted(per.items()))
 
     def query(self, text, **params):

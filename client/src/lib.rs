@@ -44,3 +44,6 @@ pub use error::{Error, Result, TransportKind};
 pub use query::{Message, QueryResponse, Series, StatementResult};
 pub use retry::RetryPolicy;
 pub use writer::{Writer, WriterOptions, WriterStats};
+
+/// The type of a value in a query result's rows (re-exported so callers need no `serde_json`).
+pub use serde_json::Value;
