@@ -57,11 +57,17 @@ impl Server {
 
     /// A server on `data_dir` (kept after the server stops).
     pub fn start_in(data_dir: &Path, flags: &[&str]) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_ganzhi"))
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ganzhi"));
+        // Hermetic: no setting comes from the environment of whoever runs the tests.
+        for (name, _) in std::env::vars_os() {
+            if name.to_string_lossy().starts_with("GANZHI_") {
+                cmd.env_remove(name);
+            }
+        }
+        let mut child = cmd
             .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
             .args(flags)
-            .env_remove("GANZHI_CONFIG")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
