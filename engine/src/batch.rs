@@ -91,3 +91,17 @@ impl Batch {
         (&self.field_ids[start..end], &self.values[start..end])
     }
 }
+
+/// A delete resolved to ids: what the WAL logs (record kind 2) and `tombstone::apply` applies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delete {
+    /// Ascending, unique.
+    pub series: Vec<SeriesId>,
+    /// The points with `min <= time <= max` go (none if `min > max`).
+    pub min: i64,
+    pub max: i64,
+    /// Hide the series from the listings until they are written again (`DROP SERIES`).
+    pub hide: bool,
+    /// Fields removed from the schema (`DROP MEASUREMENT`).
+    pub drop_fields: Vec<FieldId>,
+}

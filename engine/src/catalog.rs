@@ -9,7 +9,7 @@ use std::path::Path;
 use crate::batch::DbId;
 use crate::encoding::{put_bytes, put_uvarint, DecodeError, Reader};
 use crate::envelope;
-use crate::error::{Error, Result};
+use crate::error::{Error, IoContext, Result};
 
 const MAGIC: [u8; 8] = *b"GNZHCAT\0";
 const VERSION: u32 = 1;
@@ -70,6 +70,42 @@ fn decode(body: &[u8]) -> Result<CatalogFile, DecodeError> {
         databases.push(DatabaseEntry { id, name });
     }
     Ok(CatalogFile { next_id, databases })
+}
+
+/// Removes the directories under `db_root` named by a database id the catalog does not list:
+/// left by a dropped database whose directory was not deleted yet (a crash, or an error), or by
+/// a creation that crashed before its catalog update. Other names are left alone.
+pub fn remove_unlisted_dirs(db_root: &Path, catalog: &CatalogFile) -> Result<()> {
+    let entries = match std::fs::read_dir(db_root) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(source) => {
+            return Err(Error::Io {
+                path: db_root.to_path_buf(),
+                source,
+            })
+        }
+    };
+    let mut removed = false;
+    for entry in entries {
+        let path = entry.at(db_root)?.path();
+        let Some(id) = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|n| n.parse::<u64>().ok())
+        else {
+            continue;
+        };
+        if path.is_dir() && !catalog.databases.iter().any(|d| d.id.0 == id) {
+            std::fs::remove_dir_all(&path).at(&path)?;
+            removed = true;
+        }
+    }
+    if removed {
+        crate::wal::writer::sync_dir(db_root)?;
+    }
+    Ok(())
 }
 
 /// Database names become directory names later: keep them portable and unambiguous.

@@ -4,8 +4,13 @@
 //! [`pick`] decides what to merge and is a pure function of the manifest; [`compact`] does the
 //! I/O. Inputs are always a contiguous run of a partition's segments in recency order, so the
 //! output can take the run's highest order without jumping over a segment in between.
+//!
+//! Deleted points go for good here: each input leaves out what the tombstones covering it hide
+//! (before the merge, so a deleted value never wins over an older one), and afterwards every
+//! tombstone that no longer covers a point is discarded (`tombstone::collect_garbage`). An
+//! output left with no point at all is not written.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::fs;
 use std::sync::Arc;
 
@@ -17,6 +22,7 @@ use crate::memtable::Column;
 use crate::merge::merge_runs;
 use crate::model::FieldType;
 use crate::segment::{Segment, SegmentWriter, SeriesData};
+use crate::tombstone;
 
 /// When a partition's segments are worth merging.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,11 +42,33 @@ impl Default for CompactionPolicy {
     }
 }
 
+/// What to compact in `db` now: [`pick`] over its segments, with the segments still holding
+/// deleted points as `dirty`.
+pub fn plan(db: &Database, policy: &CompactionPolicy, full: bool) -> Result<Vec<Vec<u64>>> {
+    let manifest = db.maintenance();
+    let dirty = {
+        let st = db.state();
+        if st.tombstones.is_empty() {
+            HashSet::new()
+        } else {
+            tombstone::dirty_segments(&st.tombstones, &st.segments)?
+        }
+    };
+    Ok(pick(&manifest.segments, policy, full, &dirty))
+}
+
 /// The runs of segment ids to merge, one run per partition at most. With `full`, every
 /// partition with two or more segments is merged whole; otherwise, in each partition, the
 /// longest contiguous run (by order) of segments smaller than `max_input_bytes`, if it has at
-/// least `min_inputs` segments.
-pub fn pick(segments: &[SegmentEntry], policy: &CompactionPolicy, full: bool) -> Vec<Vec<u64>> {
+/// least `min_inputs` segments. A partition with nothing else to do but a `dirty` segment (one
+/// holding deleted points) gets that segment rewritten alone, so deletes reclaim their space
+/// and their tombstones go.
+pub fn pick(
+    segments: &[SegmentEntry],
+    policy: &CompactionPolicy,
+    full: bool,
+    dirty: &HashSet<u64>,
+) -> Vec<Vec<u64>> {
     let mut by_partition: BTreeMap<i64, Vec<&SegmentEntry>> = BTreeMap::new();
     for s in segments {
         by_partition.entry(s.partition).or_default().push(s);
@@ -48,9 +76,15 @@ pub fn pick(segments: &[SegmentEntry], policy: &CompactionPolicy, full: bool) ->
     let mut runs = Vec::new();
     for (_, mut segs) in by_partition {
         segs.sort_by_key(|s| s.order);
+        let purge = segs
+            .iter()
+            .find(|s| dirty.contains(&s.id))
+            .map(|s| vec![s.id]);
         if full {
             if segs.len() >= 2 {
                 runs.push(segs.iter().map(|s| s.id).collect());
+            } else {
+                runs.extend(purge);
             }
             continue;
         }
@@ -69,14 +103,21 @@ pub fn pick(segments: &[SegmentEntry], policy: &CompactionPolicy, full: bool) ->
         }
         if best.len() >= policy.min_inputs.max(2) {
             runs.push(best.iter().map(|s| s.id).collect());
+        } else {
+            runs.extend(purge);
         }
     }
     runs
 }
 
-/// Merges the segments `ids` (one partition, a contiguous run) into one.
+/// Merges the segments `ids` (one partition, a contiguous run) into one; a single segment is
+/// rewritten without its deleted points.
 pub fn compact(db: &Database, ids: &[u64], block_rows: usize) -> Result<()> {
     let mut manifest = db.maintenance();
+    if db.is_dropped() {
+        return Ok(());
+    }
+    let tombstones = db.state().tombstones.clone();
     let inputs: Vec<Arc<LiveSegment>> = {
         let st = db.state();
         st.segments
@@ -85,7 +126,7 @@ pub fn compact(db: &Database, ids: &[u64], block_rows: usize) -> Result<()> {
             .cloned()
             .collect()
     };
-    if inputs.len() < 2 {
+    if inputs.is_empty() {
         return Ok(());
     }
     // Every series of any input, by key; inputs are in ascending order (oldest first).
@@ -114,17 +155,25 @@ pub fn compact(db: &Database, ids: &[u64], block_rows: usize) -> Result<()> {
             let cols = input
                 .segment
                 .read_columns(meta, &present, i64::MIN, i64::MAX)?;
+            let cuts = tombstone::cuts(&tombstones, sid, input.entry.order);
             for ((fid, _), col) in present.into_iter().zip(cols) {
-                fields.entry(fid).or_default().push(col);
+                fields
+                    .entry(fid)
+                    .or_default()
+                    .push(tombstone::cut_column(col, &cuts));
             }
         }
-        let fields = fields
+        let fields: Vec<(FieldId, Column)> = fields
             .into_iter()
             .map(|(fid, runs)| {
                 let t = runs[0].values.field_type();
                 (fid, merge_runs(t, runs))
             })
+            .filter(|(_, c)| !c.is_empty())
             .collect();
+        if fields.is_empty() {
+            continue;
+        }
         writer.add(&SeriesData {
             id: sid,
             key: key.to_owned(),
@@ -132,6 +181,13 @@ pub fn compact(db: &Database, ids: &[u64], block_rows: usize) -> Result<()> {
         })?;
     }
     let summary = writer.finish()?;
+    // Everything deleted: no output, the inputs just go.
+    let output = if summary.values == 0 {
+        let _ = fs::remove_file(&path);
+        None
+    } else {
+        Some(Segment::open(&path)?)
+    };
 
     let first = &inputs[0].entry;
     let entry = SegmentEntry {
@@ -153,22 +209,29 @@ pub fn compact(db: &Database, ids: &[u64], block_rows: usize) -> Result<()> {
         bytes: summary.bytes,
         values: summary.values,
     };
+    let output = output.map(|segment| Arc::new(LiveSegment { entry, segment }));
     let mut next = manifest.clone();
     next.next_segment_id += 1;
     next.segments.retain(|s| !ids.contains(&s.id));
-    next.segments.push(entry.clone());
+    next.segments.extend(output.iter().map(|o| o.entry.clone()));
+    let mut live: Vec<Arc<LiveSegment>> = db
+        .state()
+        .segments
+        .iter()
+        .filter(|s| !ids.contains(&s.entry.id))
+        .cloned()
+        .collect();
+    live.extend(output.iter().cloned());
+    next.tombstones = tombstone::collect_garbage(&tombstones, &live, &next.segments)?;
     next.store(db.dir())?;
-    *manifest = next;
-    let output = Arc::new(LiveSegment {
-        entry,
-        segment: Segment::open(&path)?,
-    });
     {
         let mut st = db.state_mut();
         st.segments.retain(|s| !ids.contains(&s.entry.id));
-        st.segments.push(output);
+        st.segments.extend(output);
         st.segments.sort_by_key(|s| s.entry.order);
+        st.tombstones = Arc::new(next.tombstones.clone());
     }
+    *manifest = next;
     // Readers still holding an input keep its mapping alive; the name can go now.
     for input in &inputs {
         let _ = fs::remove_file(input.segment.path());
@@ -193,6 +256,30 @@ mod tests {
         }
     }
 
+    fn none() -> HashSet<u64> {
+        HashSet::new()
+    }
+
+    #[test]
+    fn a_segment_with_deleted_points_is_rewritten_when_nothing_else_is() {
+        let p = CompactionPolicy {
+            min_inputs: 3,
+            max_input_bytes: 100,
+        };
+        let dirty = HashSet::from([2, 7]);
+        // Partition 0: too few to merge, so segment 2 alone; partition 10: a run wins.
+        let segs = vec![
+            seg(1, 1, 0, 10),
+            seg(2, 2, 0, 500),
+            seg(5, 1, 10, 10),
+            seg(6, 2, 10, 10),
+            seg(7, 3, 10, 10),
+        ];
+        assert_eq!(pick(&segs, &p, false, &dirty), vec![vec![2], vec![5, 6, 7]]);
+        assert_eq!(pick(&[seg(2, 2, 0, 500)], &p, true, &dirty), vec![vec![2]]);
+        assert!(pick(&[seg(3, 2, 0, 500)], &p, true, &dirty).is_empty());
+    }
+
     #[test]
     fn routine_compaction_waits_for_enough_small_segments() {
         let p = CompactionPolicy {
@@ -200,9 +287,9 @@ mod tests {
             max_input_bytes: 100,
         };
         let segs = vec![seg(1, 1, 0, 10), seg(2, 2, 0, 10)];
-        assert!(pick(&segs, &p, false).is_empty());
+        assert!(pick(&segs, &p, false, &none()).is_empty());
         let segs = vec![seg(1, 1, 0, 10), seg(2, 2, 0, 10), seg(3, 3, 0, 10)];
-        assert_eq!(pick(&segs, &p, false), vec![vec![1, 2, 3]]);
+        assert_eq!(pick(&segs, &p, false, &none()), vec![vec![1, 2, 3]]);
     }
 
     #[test]
@@ -218,9 +305,9 @@ mod tests {
             seg(12, 3, 0, 500),
             seg(13, 5, 0, 5),
         ];
-        assert_eq!(pick(&segs, &p, false), vec![vec![10, 13]]);
+        assert_eq!(pick(&segs, &p, false, &none()), vec![vec![10, 13]]);
         let segs = vec![seg(1, 1, 0, 5), seg(2, 2, 0, 500), seg(3, 3, 0, 5)];
-        assert!(pick(&segs, &p, false).is_empty());
+        assert!(pick(&segs, &p, false, &none()).is_empty());
     }
 
     #[test]
@@ -235,8 +322,8 @@ mod tests {
             seg(3, 2, 0, 500),
             seg(4, 2, 86_400, 5),
         ];
-        assert_eq!(pick(&segs, &p, false), vec![vec![2, 4]]);
-        assert_eq!(pick(&segs, &p, true), vec![vec![1, 3], vec![2, 4]]);
-        assert!(pick(&[seg(1, 1, 0, 5)], &p, true).is_empty());
+        assert_eq!(pick(&segs, &p, false, &none()), vec![vec![2, 4]]);
+        assert_eq!(pick(&segs, &p, true, &none()), vec![vec![1, 3], vec![2, 4]]);
+        assert!(pick(&[seg(1, 1, 0, 5)], &p, true, &none()).is_empty());
     }
 }

@@ -3,16 +3,18 @@
 //! Lock order, always: `maintenance` → `index` or `schema` (never both at once) → `state` →
 //! any memtable lock.
 //!
-//! **Invariant:** readers take a [`Snapshot`] (memtables and segments) under one read lock of
-//! `state`; a flush swaps "frozen memtable" for "its segments", and a compaction swaps "inputs"
-//! for "output", each under one write lock, so no reader sees a point twice or misses one.
+//! **Invariant:** readers take a [`Snapshot`] (memtables, segments and tombstones) under one
+//! read lock of `state`; a flush swaps "frozen memtable" for "its segments", and a compaction
+//! swaps "inputs" for "output", each under one write lock, so no reader sees a point twice or
+//! misses one.
 
 use std::collections::HashSet;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use crate::batch::{Batch, DbId};
+use crate::batch::{Batch, DbId, SeriesId};
 use crate::error::{Error, IoContext, Result};
 use crate::manifest::{self, Manifest, SegmentEntry};
 use crate::memtable::Memtable;
@@ -20,6 +22,7 @@ use crate::schema::Schema;
 use crate::segment::Segment;
 use crate::series_file::SeriesFile;
 use crate::series_index::SeriesIndex;
+use crate::tombstone::Tombstone;
 
 /// A live segment and its manifest entry.
 #[derive(Debug)]
@@ -28,11 +31,24 @@ pub struct LiveSegment {
     pub segment: Segment,
 }
 
-/// What readers see: immutable segments (ascending order), then memtables oldest first.
+/// What readers see: immutable segments (ascending order), then memtables oldest first, and
+/// the tombstones that hide points of the segments (memtables never hold deleted points).
 #[derive(Debug, Clone)]
 pub struct Snapshot {
     pub segments: Vec<Arc<LiveSegment>>,
     pub memtables: Vec<Arc<Memtable>>,
+    pub tombstones: Arc<Vec<Tombstone>>,
+}
+
+impl Snapshot {
+    /// The time ranges of series `sid` to leave out of the segment at `seg` (see
+    /// [`crate::tombstone::cuts`]); empty, without allocating, when there are no tombstones.
+    pub fn cuts(&self, sid: SeriesId, seg: &LiveSegment) -> Vec<(i64, i64)> {
+        if self.tombstones.is_empty() {
+            return Vec::new();
+        }
+        crate::tombstone::cuts(&self.tombstones, sid, seg.entry.order)
+    }
 }
 
 #[derive(Debug)]
@@ -42,6 +58,14 @@ pub struct DbState {
     pub frozen: Vec<Arc<Memtable>>,
     /// Ascending `entry.order`.
     pub segments: Vec<Arc<LiveSegment>>,
+    /// Every delete still hiding points of `segments`: the manifest's, and those only in the
+    /// WAL so far (replayed, or applied since the last manifest). Replaced whole (readers
+    /// hold the old list).
+    pub tombstones: Arc<Vec<Tombstone>>,
+    /// The hidden series when the memtables were last frozen: what the flush of the frozen
+    /// memtables records in the manifest (later changes are in WAL records after the flush's
+    /// boundary, which replay applies again).
+    pub hidden_at_freeze: Vec<SeriesId>,
 }
 
 #[derive(Debug)]
@@ -57,6 +81,11 @@ pub struct Database {
     /// Segments named by the manifest that failed validation at open: left on disk and in the
     /// manifest, out of every read, compaction and retention, and reported.
     pub damaged: Vec<(PathBuf, String)>,
+    /// Set (under `maintenance`) when the database is dropped: maintenance leaves it alone.
+    dropped: AtomicBool,
+    /// Whether the index has hidden series: the write path checks this before paying for a
+    /// lookup (see [`Database::apply`]).
+    has_hidden: AtomicBool,
 }
 
 impl Database {
@@ -135,6 +164,9 @@ impl Database {
             segments.push(Arc::new(LiveSegment { entry, segment }));
         }
         index.reserve_ids(manifest.next_series_id);
+        index.hide(&manifest.hidden_series);
+        let has_hidden = AtomicBool::new(index.has_hidden());
+        let tombstones = Arc::new(manifest.tombstones.clone());
         Ok(Database {
             id,
             name,
@@ -145,9 +177,13 @@ impl Database {
                 active: Arc::new(Memtable::default()),
                 frozen: Vec::new(),
                 segments,
+                tombstones,
+                hidden_at_freeze: manifest.hidden_series.clone(),
             }),
             maintenance: Mutex::new(manifest),
             damaged,
+            dropped: AtomicBool::new(false),
+            has_hidden,
         })
     }
 
@@ -186,6 +222,7 @@ impl Database {
         Snapshot {
             segments: st.segments.clone(),
             memtables,
+            tombstones: st.tombstones.clone(),
         }
     }
 
@@ -198,8 +235,30 @@ impl Database {
     }
 
     /// Applies a batch to the active memtable; returns the values dropped (see
-    /// `Memtable::apply`).
+    /// `Memtable::apply`). A hidden series it writes is back in the listings.
     pub fn apply(&self, batch: &Batch) -> u64 {
+        // Relaxed is enough: hiding and writing both happen under the write sequencer (or
+        // during replay, on one thread).
+        if self.has_hidden.load(Ordering::Relaxed) {
+            let hidden = |index: &SeriesIndex| -> Vec<SeriesId> {
+                let mut ids: Vec<SeriesId> = batch
+                    .series
+                    .iter()
+                    .copied()
+                    .filter(|s| index.is_hidden(*s))
+                    .collect();
+                ids.dedup();
+                ids
+            };
+            // A read lock for the check; the write lock only to bring series back.
+            if !hidden(&self.index()).is_empty() {
+                let mut index = self.index_mut();
+                for sid in hidden(&index) {
+                    index.unhide(sid);
+                }
+                self.note_hidden(&index);
+            }
+        }
         let schema = self.schema();
         let active = self.state().active.clone();
         active.apply(batch, |fid| schema.by_id(fid).map(|f| f.field_type))
@@ -248,16 +307,49 @@ impl Database {
         dropped + self.apply(&batch)
     }
 
+    /// Applies a replayed delete record: tombstones cover every segment in the manifest (they
+    /// all hold writes older than the record, or replay would have skipped it).
+    pub fn apply_replayed_delete(&self, mut d: crate::batch::Delete) {
+        let manifest = self.maintenance();
+        {
+            // A series whose definition was lost with a truncated record: nothing to delete.
+            let index = self.index();
+            d.series.retain(|s| index.contains(*s));
+        }
+        crate::tombstone::apply(self, &d, manifest.next_order.saturating_sub(1));
+    }
+
     /// Moves the active memtable to the frozen list (the caller holds the write sequencer, so
     /// no batch is half applied). Returns false if it was empty (nothing frozen).
     pub fn freeze(&self) -> bool {
+        let hidden = if self.has_hidden.load(Ordering::Relaxed) {
+            self.index().hidden()
+        } else {
+            Vec::new()
+        };
         let mut st = self.state_mut();
+        st.hidden_at_freeze = hidden;
         if st.active.is_empty() {
             return false;
         }
         let old = std::mem::take(&mut st.active);
         st.frozen.push(old);
         true
+    }
+
+    /// Records whether `index` (this database's, locked by the caller) has hidden series.
+    pub fn note_hidden(&self, index: &SeriesIndex) {
+        self.has_hidden.store(index.has_hidden(), Ordering::Relaxed);
+    }
+
+    /// Marks the database dropped (the caller holds `maintenance`): flushes, compactions and
+    /// retention passes that still hold it do nothing from now on.
+    pub fn mark_dropped(&self) {
+        self.dropped.store(true, Ordering::Release);
+    }
+
+    pub fn is_dropped(&self) -> bool {
+        self.dropped.load(Ordering::Acquire)
     }
 
     /// Forgets that any series or field definition is in the WAL: called when the WAL starts a

@@ -162,6 +162,8 @@ impl Db {
         }
 
         let file = CatalogFile::load(&dir)?;
+        // Directories of dropped databases (or of a creation that crashed before its catalog).
+        catalog::remove_unlisted_dirs(&dir.join(DB_DIR), &file)?;
         let mut by_id: HashMap<DbId, Arc<Database>> = HashMap::new();
         let mut catalog = Catalog {
             file,
@@ -185,14 +187,21 @@ impl Db {
         let mut inconsistent: Option<String> = None;
         let last_seq = wal::recovery::replay(&wal_dir, &mut recovery, |seq, rec| {
             // A record of a dropped database: its data is gone on purpose.
-            let Some(db) = by_id.get(&rec.db) else { return };
-            if seq < replay_from.get(&rec.db).copied().unwrap_or(0) {
+            let Some(db) = by_id.get(&rec.db()) else {
+                return;
+            };
+            if seq < replay_from.get(&rec.db()).copied().unwrap_or(0) {
                 return; // already in segments
             }
-            if let Err(e) = db.define_replayed(&rec.batch) {
-                inconsistent.get_or_insert(e);
+            match rec {
+                wal::record::Record::Write(rec) => {
+                    if let Err(e) = db.define_replayed(&rec.batch) {
+                        inconsistent.get_or_insert(e);
+                    }
+                    orphans += db.apply_replayed(rec.batch);
+                }
+                wal::record::Record::Delete(rec) => db.apply_replayed_delete(rec.delete),
             }
-            orphans += db.apply_replayed(rec.batch);
         })?;
         recovery.orphaned_points = orphans;
         if let Some(reason) = inconsistent {
@@ -488,11 +497,7 @@ impl Db {
     /// what the policy picks.
     pub fn compact(&self, full: bool) -> Result<()> {
         for db in self.all_databases() {
-            let runs = compaction::pick(
-                &db.maintenance().segments,
-                &self.inner.options.compaction,
-                full,
-            );
+            let runs = compaction::plan(&db, &self.inner.options.compaction, full)?;
             for run in runs {
                 compaction::compact(&db, &run, self.inner.options.block_rows)?;
             }
@@ -509,6 +514,195 @@ impl Db {
             dropped += crate::retention::enforce(&db, now)?;
         }
         Ok(dropped)
+    }
+
+    // ---- Deletes: DROP DATABASE, DELETE, DROP SERIES, DROP MEASUREMENT (see `tombstone`) ----
+
+    /// Drops database `name`: it leaves the catalog (one atomic, durable catalog update), then
+    /// its directory is deleted. Its records still in the WAL are skipped by replay (their
+    /// database id is no longer in the catalog, and ids are never reused), so a database
+    /// created again under the name starts empty. Dropping a database that does not exist is
+    /// not an error (as in InfluxDB). If deleting the directory fails, the database is dropped
+    /// all the same, the error is returned, and the next open deletes the directory.
+    pub fn drop_database(&self, name: &str) -> Result<()> {
+        let Some(database) = self.find_database(name) else {
+            return Ok(());
+        };
+        // No flush, compaction or retention pass of it runs past this point.
+        let maintenance = database.maintenance();
+        {
+            let mut cat = self
+                .inner
+                .catalog
+                .write()
+                .unwrap_or_else(|e| e.into_inner());
+            match cat.by_name.get(name) {
+                Some(db) if Arc::ptr_eq(db, &database) => {}
+                _ => return Ok(()), // dropped by someone else meanwhile
+            }
+            let mut file = cat.file.clone();
+            file.databases.retain(|d| d.id != database.id);
+            file.store(&self.inner.dir)?;
+            cat.file = file;
+            cat.by_name.remove(name);
+        }
+        database.mark_dropped();
+        drop(maintenance);
+        fs::remove_dir_all(database.dir()).at(database.dir())?;
+        wal::writer::sync_dir(&self.inner.dir.join(DB_DIR))
+    }
+
+    /// Deletes the points of database `db` with `range.min <= time <= range.max` in the series
+    /// of `measurement` (every measurement if `None`) that match `tags`
+    /// (`DELETE FROM … WHERE …`). Returns how many series had points deleted.
+    ///
+    /// The delete is ordered among the writes: every write acknowledged before the call is
+    /// deleted, every write made after it returns is kept; a write concurrent with it is one or
+    /// the other, whole. It is durable when it returns (the WAL is fsynced, whatever the fsync
+    /// mode). Series and fields stay listed (see [`Db::drop_series`]). Disk space comes back
+    /// when compaction rewrites the segments holding the points.
+    pub fn delete(
+        &self,
+        db: &str,
+        measurement: Option<&str>,
+        tags: &TagPredicate,
+        range: TimeRange,
+    ) -> Result<u64> {
+        let database = self.database(db)?;
+        if range.min > range.max {
+            return Ok(0);
+        }
+        let sel = Selection {
+            measurement,
+            tags,
+            range,
+            hide: false,
+            drop_fields: false,
+        };
+        Ok(self.delete_logged(&database, &sel)?.0)
+    }
+
+    /// Drops the series of `measurement` (every measurement if `None`) that match `tags`
+    /// (`DROP SERIES`): all their points are deleted, and they leave the listings
+    /// ([`Db::measurements`], `SHOW SERIES`, tag keys and values) until a write brings them
+    /// back. Their fields stay (other series may use them). Returns how many series were
+    /// dropped. Ordered and durable like [`Db::delete`].
+    pub fn drop_series(
+        &self,
+        db: &str,
+        measurement: Option<&str>,
+        tags: &TagPredicate,
+    ) -> Result<u64> {
+        let database = self.database(db)?;
+        let sel = Selection {
+            measurement,
+            tags,
+            range: TimeRange::ALL,
+            hide: true,
+            drop_fields: false,
+        };
+        Ok(self.delete_logged(&database, &sel)?.1)
+    }
+
+    /// Drops `measurement` (`DROP MEASUREMENT`): all its series as [`Db::drop_series`] does,
+    /// and its fields leave the schema, so the measurement is in no listing until written
+    /// again; a field written again is a new field and may take another type. Ordered and
+    /// durable like [`Db::delete`]. An unknown measurement is not an error.
+    pub fn drop_measurement(&self, db: &str, measurement: &str) -> Result<()> {
+        let database = self.database(db)?;
+        let sel = Selection {
+            measurement: Some(measurement),
+            tags: &TagPredicate::All,
+            range: TimeRange::ALL,
+            hide: true,
+            drop_fields: true,
+        };
+        self.delete_logged(&database, &sel).map(|_| ())
+    }
+
+    /// Logs and applies one delete; returns (series with points deleted, series selected).
+    fn delete_logged(&self, database: &Database, sel: &Selection<'_>) -> Result<(u64, u64)> {
+        // Held throughout: no flush, compaction or retention changes the segments, the
+        // tombstones or the series file meanwhile.
+        let manifest = database.maintenance();
+        if database.is_dropped() {
+            return Err(Error::DatabaseNotFound {
+                name: database.name.clone(),
+            });
+        }
+        let (mut series, first_new) = {
+            let index = database.index();
+            (sel.series(&index), index.next_id())
+        };
+        let max_order = manifest.next_order.saturating_sub(1);
+        // The tombstones before this delete: what readers saw (stable: `maintenance` is held).
+        let earlier = database.state().tombstones.clone();
+        let mut record = Vec::new();
+        let (seq, delete, touched) = {
+            let _order = self
+                .inner
+                .sequencer
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            // Series created since the selection (the new ones are still in the index's
+            // memory part: no flush can run) whose writes precede the delete go too.
+            {
+                let index = database.index();
+                for (id, key) in index.created_since(first_new) {
+                    if sel.matches(&key) {
+                        series.push(id);
+                    }
+                }
+            }
+            series.sort_unstable();
+            series.dedup();
+            let drop_fields: Vec<crate::batch::FieldId> = match (sel.drop_fields, sel.measurement) {
+                (true, Some(m)) => database.schema().fields_of(m).map(|f| f.id).collect(),
+                _ => Vec::new(),
+            };
+            if series.is_empty() && drop_fields.is_empty() {
+                return Ok((0, 0));
+            }
+            let delete = crate::batch::Delete {
+                series,
+                min: sel.range.min,
+                max: sel.range.max,
+                hide: sel.hide,
+                drop_fields,
+            };
+            wal::record::encode_delete(database.id, &delete, &mut record);
+            let seq = self.inner.wal.append(&record)?;
+            let touched = crate::tombstone::apply(database, &delete, max_order);
+            if !delete.drop_fields.is_empty() {
+                // Batches resolved before the fields went are re-encoded without them.
+                self.inner.epoch.fetch_add(1, Ordering::AcqRel);
+            }
+            (seq, delete, touched)
+        };
+        self.inner.wal.wait(seq)?;
+        self.inner.wal.sync()?;
+
+        // Which series had points to delete; tombstones that hide nothing go now.
+        let (segments, tombstones) = {
+            let st = database.state();
+            (st.segments.clone(), st.tombstones.clone())
+        };
+        let mut affected: Vec<crate::batch::SeriesId> = touched;
+        if delete.min <= delete.max {
+            affected.extend(crate::tombstone::visible_in_segments(
+                &delete.series,
+                delete.min,
+                delete.max,
+                max_order,
+                &segments,
+                &earlier,
+            )?);
+        }
+        affected.sort_unstable();
+        affected.dedup();
+        let live = crate::tombstone::collect_garbage(&tombstones, &segments, &manifest.segments)?;
+        database.state_mut().tombstones = Arc::new(live);
+        Ok((affected.len() as u64, delete.series.len() as u64))
     }
 
     /// The points of `measurement` in database `db` whose series match `tags`, restricted to
@@ -597,6 +791,42 @@ impl Db {
 
 fn duration_ns(d: Duration) -> i64 {
     i64::try_from(d.as_nanos()).unwrap_or(i64::MAX)
+}
+
+/// Which series a delete takes, and what else it does.
+struct Selection<'a> {
+    measurement: Option<&'a str>,
+    tags: &'a TagPredicate,
+    range: TimeRange,
+    hide: bool,
+    drop_fields: bool,
+}
+
+impl Selection<'_> {
+    /// The visible series selected, in no particular order.
+    fn series(&self, index: &crate::series_index::SeriesIndex) -> Vec<crate::batch::SeriesId> {
+        let measurements = match self.measurement {
+            Some(m) => vec![m.to_owned()],
+            None => index.measurements(),
+        };
+        let mut out = Vec::new();
+        for m in measurements {
+            for (id, key) in index.measurement_series(&m) {
+                if matches!(self.tags, TagPredicate::All) || self.matches(&key) {
+                    out.push(id);
+                }
+            }
+        }
+        out
+    }
+
+    /// Whether the series with this canonical key is selected.
+    fn matches(&self, key: &str) -> bool {
+        let Some((measurement, tags)) = crate::line_protocol::parse_series_key(key) else {
+            return false;
+        };
+        self.measurement.is_none_or(|m| m == measurement) && self.tags.matches(&tags)
+    }
 }
 
 impl Drop for Inner {

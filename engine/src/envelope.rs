@@ -33,6 +33,16 @@ pub fn store(dir: &Path, name: &str, magic: [u8; 8], version: u32, body: &[u8]) 
 
 /// Reads `dir/name` and checks its envelope; returns the body, or `None` if there is no file.
 pub fn load(dir: &Path, name: &str, magic: [u8; 8], version: u32) -> Result<Option<Vec<u8>>> {
+    Ok(load_versions(dir, name, magic, version..=version)?.map(|(_, body)| body))
+}
+
+/// Like [`load`], accepting any version in `versions`; returns the version found with the body.
+pub fn load_versions(
+    dir: &Path,
+    name: &str,
+    magic: [u8; 8],
+    versions: std::ops::RangeInclusive<u32>,
+) -> Result<Option<(u32, Vec<u8>)>> {
     let path = dir.join(name);
     let bytes = match fs::read(&path) {
         Ok(b) => b,
@@ -45,11 +55,11 @@ pub fn load(dir: &Path, name: &str, magic: [u8; 8], version: u32) -> Result<Opti
         return Err(corrupt(&path, 0, "bad magic number".into()));
     }
     let found = r.u32_le().map_err(e)?;
-    if found != version {
+    if !versions.contains(&found) {
         return Err(Error::UnsupportedVersion {
             path,
             found,
-            supported: version,
+            supported: *versions.end(),
         });
     }
     let len = r.u32_le().map_err(e)? as usize;
@@ -61,7 +71,7 @@ pub fn load(dir: &Path, name: &str, magic: [u8; 8], version: u32) -> Result<Opti
     if !r.is_empty() {
         return Err(corrupt(&path, r.position() as u64, "trailing bytes".into()));
     }
-    Ok(Some(body))
+    Ok(Some((found, body)))
 }
 
 /// A corruption error for a body decode failure at `d`.

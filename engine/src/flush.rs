@@ -4,6 +4,10 @@
 //! (with the new `wal_replay_from`) replaces the old one; only then does the caller delete the
 //! WAL segments they came from. A crash at any point leaves either the old state (the WAL still
 //! holds everything, stray segment files are removed at open) or the new one.
+//!
+//! The same manifest update records the deletes made since the last one (tombstones, hidden
+//! series, dropped fields), because the WAL segments holding their records are about to go; it
+//! is written even when there is nothing to flush if one of those changed.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -16,6 +20,7 @@ use crate::memtable::Column;
 use crate::merge::merge_runs;
 use crate::segment::{write_segment, Segment, SeriesData};
 use crate::series_file::{SeriesFile, SeriesFileError};
+use crate::tombstone;
 
 fn series_file_error(path: &std::path::Path, e: SeriesFileError) -> Error {
     match e {
@@ -41,8 +46,34 @@ fn series_file_error(path: &std::path::Path, e: SeriesFileError) -> Error {
 /// first WAL segment whose records are not in the frozen memtables.
 pub fn flush_frozen(db: &Database, wal_replay_from: u64, block_rows: usize) -> Result<()> {
     let mut manifest = db.maintenance();
-    let frozen = db.state().frozen.clone();
+    if db.is_dropped() {
+        return Ok(());
+    }
+    let (frozen, tombstones, hidden) = {
+        let st = db.state();
+        (
+            st.frozen.clone(),
+            st.tombstones.clone(),
+            st.hidden_at_freeze.clone(),
+        )
+    };
     if frozen.is_empty() {
+        // Nothing to write; deletes since the last manifest must still reach it.
+        let fields = db.schema().defs();
+        if *tombstones == manifest.tombstones
+            && hidden == manifest.hidden_series
+            && fields == manifest.fields
+        {
+            return Ok(());
+        }
+        let mut next = manifest.clone();
+        next.wal_replay_from = next.wal_replay_from.max(wal_replay_from);
+        next.tombstones = tombstones.to_vec();
+        next.hidden_series = hidden;
+        next.next_field_id = db.schema().next_id();
+        next.fields = fields;
+        next.store(db.dir())?;
+        *manifest = next;
         return Ok(());
     }
     let partition_ns = manifest.partition_ns;
@@ -140,6 +171,14 @@ pub fn flush_frozen(db: &Database, wal_replay_from: u64, block_rows: usize) -> R
         next.next_field_id = schema.next_id();
         next.fields = schema.defs();
     }
+    next.hidden_series = hidden;
+    // The new segments hold no deleted point (deletes clear the memtables), and no tombstone
+    // covers them (their order is new); a tombstone that covers nothing goes now.
+    next.tombstones = {
+        let mut live = db.state().segments.clone();
+        live.extend(written.iter().cloned());
+        tombstone::collect_garbage(&tombstones, &live, &next.segments)?
+    };
     next.store(db.dir())?;
     let old_series_file = manifest.series_file;
     *manifest = next;
@@ -159,6 +198,7 @@ pub fn flush_frozen(db: &Database, wal_replay_from: u64, block_rows: usize) -> R
     st.frozen.drain(..frozen.len());
     st.segments.extend(written);
     st.segments.sort_by_key(|s| s.entry.order);
+    st.tombstones = Arc::new(manifest.tombstones.clone());
     Ok(())
 }
 

@@ -41,6 +41,7 @@ pub mod schema;
 pub mod segment;
 pub mod series_file;
 pub mod series_index;
+mod tombstone;
 pub mod wal;
 mod write;
 

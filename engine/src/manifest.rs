@@ -6,18 +6,23 @@
 //! - a segment file not named in the manifest is garbage (a flush or compaction that crashed
 //!   before its manifest landed) and is deleted at open;
 //! - WAL records of this database in WAL segments numbered below `wal_replay_from` are already
-//!   in segments and are not replayed.
+//!   in segments and are not replayed;
+//! - a tombstone covers only segments whose order is at most its `max_order` (see `tombstone`).
+//!
+//! Version 2 added the tombstones and the hidden series; version 1 files (neither) still load.
 
 use std::path::Path;
 
-use crate::batch::{FieldDef, FieldId};
+use crate::batch::{FieldDef, FieldId, SeriesId};
 use crate::encoding::{put_bytes, put_ivarint, put_uvarint, DecodeError, Reader};
 use crate::envelope;
 use crate::error::{Error, Result};
 use crate::model::FieldType;
+use crate::tombstone::Tombstone;
 
 const MAGIC: [u8; 8] = *b"GNZHMAN\0";
-const VERSION: u32 = 1;
+/// Written; version 1 (no tombstones, no hidden series) is still read.
+const VERSION: u32 = 2;
 pub const FILE_NAME: &str = "MANIFEST";
 
 /// One live segment.
@@ -53,6 +58,10 @@ pub struct Manifest {
     pub retention_ns: i64,
     pub fields: Vec<FieldDef>,
     pub segments: Vec<SegmentEntry>,
+    /// Deletes not yet compacted away.
+    pub tombstones: Vec<Tombstone>,
+    /// Series dropped (`DROP SERIES`) and not written since: out of the listings. Ascending.
+    pub hidden_series: Vec<SeriesId>,
 }
 
 pub const DEFAULT_PARTITION_NS: i64 = 24 * 3600 * 1_000_000_000;
@@ -70,6 +79,8 @@ impl Default for Manifest {
             retention_ns: 0,
             fields: Vec::new(),
             segments: Vec::new(),
+            tombstones: Vec::new(),
+            hidden_series: Vec::new(),
         }
     }
 }
@@ -102,11 +113,12 @@ pub fn partition_of(t: i64, partition_ns: i64) -> i64 {
 impl Manifest {
     /// Reads `dir/MANIFEST`; `None` if the database has none yet.
     pub fn load(dir: &Path) -> Result<Option<Manifest>> {
-        let Some(body) = envelope::load(dir, FILE_NAME, MAGIC, VERSION)? else {
+        let Some((version, body)) = envelope::load_versions(dir, FILE_NAME, MAGIC, 1..=VERSION)?
+        else {
             return Ok(None);
         };
         let path = dir.join(FILE_NAME);
-        let m = decode(&body).map_err(|d| envelope::body_error(&path, d))?;
+        let m = decode(&body, version).map_err(|d| envelope::body_error(&path, d))?;
         if m.partition_ns <= 0 {
             return Err(Error::Corrupt {
                 path,
@@ -150,11 +162,49 @@ impl Manifest {
             put_uvarint(&mut b, s.bytes);
             put_uvarint(&mut b, s.values);
         }
+        put_uvarint(&mut b, self.tombstones.len() as u64);
+        for t in &self.tombstones {
+            put_ivarint(&mut b, t.min);
+            put_ivarint(&mut b, t.max);
+            put_uvarint(&mut b, t.max_order);
+            put_ids(&mut b, &t.series);
+        }
+        put_ids(&mut b, &self.hidden_series);
         b
     }
 }
 
-fn decode(body: &[u8]) -> Result<Manifest, DecodeError> {
+/// Ascending ids: count, the first id, then the gaps (each at least 1).
+fn put_ids(b: &mut Vec<u8>, ids: &[SeriesId]) {
+    put_uvarint(b, ids.len() as u64);
+    let mut prev = 0;
+    for (i, id) in ids.iter().enumerate() {
+        put_uvarint(b, if i == 0 { id.0 } else { id.0 - prev });
+        prev = id.0;
+    }
+}
+
+fn ids(r: &mut Reader<'_>) -> Result<Vec<SeriesId>, DecodeError> {
+    let n = r.count(1)?;
+    let mut out: Vec<SeriesId> = Vec::with_capacity(n);
+    for _ in 0..n {
+        let at = r.position();
+        let v = r.uvarint()?;
+        let id = match out.last() {
+            None => Some(v),
+            Some(_) if v == 0 => None,
+            Some(p) => p.0.checked_add(v),
+        }
+        .ok_or(DecodeError {
+            offset: at,
+            reason: "series ids not strictly ascending",
+        })?;
+        out.push(SeriesId(id));
+    }
+    Ok(out)
+}
+
+fn decode(body: &[u8], version: u32) -> Result<Manifest, DecodeError> {
     let mut r = Reader::new(body);
     let mut m = Manifest {
         wal_replay_from: r.uvarint()?,
@@ -167,6 +217,8 @@ fn decode(body: &[u8]) -> Result<Manifest, DecodeError> {
         retention_ns: r.ivarint()?,
         fields: Vec::new(),
         segments: Vec::new(),
+        tombstones: Vec::new(),
+        hidden_series: Vec::new(),
     };
     for _ in 0..r.count(4)? {
         let id = field_id(&mut r)?;
@@ -195,6 +247,28 @@ fn decode(body: &[u8]) -> Result<Manifest, DecodeError> {
             bytes: r.uvarint()?,
             values: r.uvarint()?,
         });
+    }
+    if version >= 2 {
+        for _ in 0..r.count(4)? {
+            let min = r.ivarint()?;
+            let max = r.ivarint()?;
+            let max_order = r.uvarint()?;
+            let at = r.position();
+            let series = ids(&mut r)?;
+            if series.is_empty() {
+                return Err(DecodeError {
+                    offset: at,
+                    reason: "tombstone without series",
+                });
+            }
+            m.tombstones.push(Tombstone {
+                series,
+                min,
+                max,
+                max_order,
+            });
+        }
+        m.hidden_series = ids(&mut r)?;
     }
     if !r.is_empty() {
         return Err(DecodeError {
@@ -242,6 +316,13 @@ mod tests {
                 bytes: 1000,
                 values: 77,
             }],
+            tombstones: vec![Tombstone {
+                series: vec![SeriesId(2), SeriesId(9), SeriesId(300)],
+                min: i64::MIN,
+                max: 17,
+                max_order: 4,
+            }],
+            hidden_series: vec![SeriesId(0), SeriesId(9)],
             ..Manifest::default()
         };
         m.store(dir.path()).unwrap();
@@ -253,6 +334,35 @@ mod tests {
         assert!(matches!(
             Manifest::load(dir.path()),
             Err(Error::Corrupt { .. })
+        ));
+    }
+
+    /// A version 1 manifest (before tombstones) still loads, with none.
+    #[test]
+    fn version_1_loads_without_tombstones() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = Manifest {
+            wal_replay_from: 3,
+            segments: vec![SegmentEntry {
+                id: 1,
+                order: 1,
+                partition: 0,
+                level: 0,
+                min_time: 1,
+                max_time: 2,
+                bytes: 10,
+                values: 2,
+            }],
+            ..Manifest::default()
+        };
+        let mut body = m.encode();
+        body.truncate(body.len() - 2); // no tombstones, no hidden series: the v1 body
+        envelope::store(dir.path(), FILE_NAME, MAGIC, 1, &body).unwrap();
+        assert_eq!(Manifest::load(dir.path()).unwrap(), Some(m));
+        envelope::store(dir.path(), FILE_NAME, MAGIC, 3, &body).unwrap();
+        assert!(matches!(
+            Manifest::load(dir.path()),
+            Err(Error::UnsupportedVersion { found: 3, .. })
         ));
     }
 

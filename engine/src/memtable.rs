@@ -337,6 +337,33 @@ impl Memtable {
             .collect()
     }
 
+    /// Removes series `sid`'s points with `min <= time <= max` (every field); returns how many
+    /// values went. For deletes: the caller holds the write sequencer.
+    pub fn delete(&self, sid: SeriesId, min: i64, max: i64) -> u64 {
+        let Some(buffer) = self.get(sid) else {
+            return 0;
+        };
+        let mut buffer = lock(&buffer);
+        let mut removed = 0;
+        for (_, col) in &mut buffer.fields {
+            let r = col.range(min, max);
+            if r.is_empty() {
+                continue;
+            }
+            removed += r.len() as u64;
+            let n = col.len();
+            let mut values = Values::new(col.values.field_type());
+            values.extend_from(&col.values, 0..r.start);
+            values.extend_from(&col.values, r.end..n);
+            let mut times = Vec::with_capacity(n - r.len());
+            times.extend_from_slice(&col.times[..r.start]);
+            times.extend_from_slice(&col.times[r.end..]);
+            *col = Column::from_sorted(times, values);
+        }
+        self.stats.values.fetch_sub(removed, Ordering::Relaxed);
+        removed
+    }
+
     /// Locks a series buffer for reading (columns normalize on access).
     pub fn lock_buffer(buffer: &Mutex<SeriesBuffer>) -> MutexGuard<'_, SeriesBuffer> {
         lock(buffer)

@@ -166,8 +166,10 @@ pub(crate) fn scan(
             let cols = live
                 .segment
                 .read_columns(meta, &wanted, range.min, range.max)?;
+            // Deleted points still in this segment (see `tombstone`).
+            let cuts = snapshot.cuts(sid, live);
             for (r, c) in runs.iter_mut().zip(cols) {
-                r.push(c);
+                r.push(crate::tombstone::cut_column(c, &cuts));
             }
         }
         for m in &snapshot.memtables {

@@ -128,6 +128,21 @@ impl Schema {
         self.by_id.insert(entry.id, entry);
     }
 
+    /// Removes fields (`DROP MEASUREMENT`): their ids stay retired, and the next write of the
+    /// same key creates a new field, of any type.
+    pub fn remove(&mut self, ids: &[FieldId]) {
+        for id in ids {
+            if let Some(e) = self.by_id.remove(id) {
+                if let Some(m) = self.measurements.get_mut(&e.measurement) {
+                    m.remove(&e.key);
+                    if m.is_empty() {
+                        self.measurements.remove(&e.measurement);
+                    }
+                }
+            }
+        }
+    }
+
     /// Makes sure ids below `next` are never handed out again.
     pub fn reserve_ids(&mut self, next: u32) {
         self.next_id = self.next_id.max(next);
@@ -207,5 +222,17 @@ mod tests {
             s.get_or_create("air", "pm10", FieldType::Float).unwrap().id,
             FieldId(5)
         );
+    }
+
+    #[test]
+    fn a_removed_field_comes_back_with_a_new_id_and_any_type() {
+        let mut s = Schema::default();
+        let a = s.get_or_create("air", "pm25", FieldType::Float).unwrap();
+        s.remove(&[a.id]);
+        assert!(s.get("air", "pm25").is_none() && s.by_id(a.id).is_none());
+        assert_eq!(s.fields_of("air").count(), 0);
+        let b = s.get_or_create("air", "pm25", FieldType::String).unwrap();
+        assert!(b.id > a.id);
+        assert_eq!(s.defs().len(), 1);
     }
 }

@@ -11,9 +11,11 @@
 //! - ids are never reused within a database;
 //! - a series in the file is defined durably, so WAL records may refer to it freely. A series
 //!   in memory is `logged` only once a WAL record carrying its definition has been appended, so
-//!   a record that refers to it without defining it always follows one that defines it.
+//!   a record that refers to it without defining it always follows one that defines it;
+//! - a *hidden* series (dropped by `DROP SERIES` / `DROP MEASUREMENT`, not written since) keeps
+//!   its id and key but is left out of every listing; a write of it brings it back (`unhide`).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -48,6 +50,10 @@ pub struct SeriesIndex {
     /// Series ids of each measurement (memory part), ascending.
     by_measurement: BTreeMap<Box<str>, Vec<SeriesId>>,
     next_id: u64,
+    /// Dropped series not written since: out of the listings.
+    hidden: HashSet<SeriesId>,
+    /// Hidden series per measurement, to tell a wholly hidden measurement without a scan.
+    hidden_per_measurement: HashMap<String, u64>,
 }
 
 impl SeriesIndex {
@@ -189,17 +195,24 @@ impl SeriesIndex {
         }
     }
 
-    /// The series of one measurement as (id, key), ascending by key.
+    /// The series of one measurement as (id, key), ascending by key; hidden ones left out.
     pub fn measurement_series(&self, measurement: &str) -> Vec<(SeriesId, String)> {
         let mut out: Vec<(SeriesId, String)> = Vec::new();
+        let hidden = !self.hidden.is_empty();
         if let Some(f) = &self.file {
             for id in f.measurement_series(measurement) {
+                if hidden && self.hidden.contains(&SeriesId(id)) {
+                    continue;
+                }
                 if let Some(key) = f.key_of(id) {
                     out.push((SeriesId(id), key.to_owned()));
                 }
             }
         }
         for id in self.by_measurement.get(measurement).into_iter().flatten() {
+            if hidden && self.hidden.contains(id) {
+                continue;
+            }
             if let Some(e) = self.by_id.get(id) {
                 out.push((*id, e.key.to_string()));
             }
@@ -208,7 +221,7 @@ impl SeriesIndex {
         out
     }
 
-    /// Every measurement name, sorted.
+    /// Every measurement name with a series that is not hidden, sorted.
     pub fn measurements(&self) -> Vec<String> {
         let mut out: Vec<String> = self.by_measurement.keys().map(|m| m.to_string()).collect();
         if let Some(f) = &self.file {
@@ -216,7 +229,148 @@ impl SeriesIndex {
         }
         out.sort();
         out.dedup();
+        if !self.hidden_per_measurement.is_empty() {
+            out.retain(|m| {
+                self.hidden_per_measurement
+                    .get(m)
+                    .is_none_or(|&h| self.series_count(m) > h)
+            });
+        }
         out
+    }
+
+    /// Series of a measurement, hidden ones included.
+    fn series_count(&self, measurement: &str) -> u64 {
+        let file = self
+            .file
+            .as_ref()
+            .map_or(0, |f| f.measurement_series_count(measurement));
+        let memory = self.by_measurement.get(measurement).map_or(0, Vec::len);
+        file + memory as u64
+    }
+
+    /// The tag keys of a measurement's visible series, sorted.
+    pub fn tag_keys(&self, measurement: &str) -> Vec<String> {
+        let mut keys: BTreeSet<String> = BTreeSet::new();
+        match (
+            &self.file,
+            self.hidden_per_measurement.contains_key(measurement),
+        ) {
+            (Some(f), false) => {
+                keys.extend(f.tag_keys(measurement).map(str::to_owned));
+                for tags in self.memory_tags(measurement) {
+                    keys.extend(tags.into_iter().map(|(k, _)| k));
+                }
+            }
+            _ => {
+                for (_, key) in self.measurement_series(measurement) {
+                    if let Some((_, tags)) = parse_series_key(&key) {
+                        keys.extend(tags.into_iter().map(|(k, _)| k));
+                    }
+                }
+            }
+        }
+        keys.into_iter().collect()
+    }
+
+    /// The values tag `tag_key` takes in a measurement's visible series, sorted.
+    pub fn tag_values(&self, measurement: &str, tag_key: &str) -> Vec<String> {
+        let mut values: BTreeSet<String> = BTreeSet::new();
+        let mut add = |tags: Vec<(String, String)>| {
+            values.extend(
+                tags.into_iter()
+                    .filter(|(k, _)| k == tag_key)
+                    .map(|(_, v)| v),
+            );
+        };
+        match (
+            &self.file,
+            self.hidden_per_measurement.contains_key(measurement),
+        ) {
+            (Some(f), false) => {
+                for tags in self.memory_tags(measurement) {
+                    add(tags);
+                }
+                values.extend(f.tag_values(measurement, tag_key).map(str::to_owned));
+            }
+            _ => {
+                for (_, key) in self.measurement_series(measurement) {
+                    if let Some((_, tags)) = parse_series_key(&key) {
+                        add(tags);
+                    }
+                }
+            }
+        }
+        values.into_iter().collect()
+    }
+
+    /// The tags of each series of a measurement in the memory part (none is hidden: the caller
+    /// checked).
+    fn memory_tags(&self, measurement: &str) -> Vec<Vec<(String, String)>> {
+        self.by_measurement
+            .get(measurement)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| Some(parse_series_key(&self.by_id.get(id)?.key)?.1))
+            .collect()
+    }
+
+    /// Hides series (`DROP SERIES`): out of every listing until [`SeriesIndex::unhide`].
+    /// Unknown ids are ignored.
+    pub fn hide(&mut self, ids: &[SeriesId]) {
+        for &id in ids {
+            let Some(key) = self.key_of(id) else { continue };
+            let Some((measurement, _)) = parse_series_key(key) else {
+                continue;
+            };
+            if self.hidden.insert(id) {
+                *self.hidden_per_measurement.entry(measurement).or_default() += 1;
+            }
+        }
+    }
+
+    /// Brings a hidden series back (it was written); false if it was not hidden.
+    pub fn unhide(&mut self, id: SeriesId) -> bool {
+        if !self.hidden.remove(&id) {
+            return false;
+        }
+        let measurement = self
+            .key_of(id)
+            .and_then(parse_series_key)
+            .map(|(m, _)| m)
+            .unwrap_or_default();
+        if let Some(n) = self.hidden_per_measurement.get_mut(&measurement) {
+            *n -= 1;
+            if *n == 0 {
+                self.hidden_per_measurement.remove(&measurement);
+            }
+        }
+        true
+    }
+
+    pub fn has_hidden(&self) -> bool {
+        !self.hidden.is_empty()
+    }
+
+    pub fn is_hidden(&self, id: SeriesId) -> bool {
+        self.hidden.contains(&id)
+    }
+
+    /// The hidden series, ascending (for the manifest).
+    pub fn hidden(&self) -> Vec<SeriesId> {
+        let mut ids: Vec<SeriesId> = self.hidden.iter().copied().collect();
+        ids.sort_unstable();
+        ids
+    }
+
+    /// The series created with an id of at least `first` that are still in the memory part,
+    /// as (id, key). (Series move to the file only at a flush.)
+    pub fn created_since(&self, first: u64) -> Vec<(SeriesId, Arc<str>)> {
+        self.by_id
+            .values()
+            .filter(|e| e.id.0 >= first)
+            .map(|e| (e.id, e.key.clone()))
+            .collect()
     }
 
     /// The memory part, ascending by key: what the next series file must add.
@@ -242,5 +396,61 @@ impl SeriesIndex {
             }
         }
         self.file = Some(file);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(index: &SeriesIndex, m: &str) -> Vec<String> {
+        index
+            .measurement_series(m)
+            .into_iter()
+            .map(|(_, k)| k)
+            .collect()
+    }
+
+    /// Hidden series leave every listing, from the file part and the memory part alike, and
+    /// come back when unhidden.
+    #[test]
+    fn hidden_series_leave_the_listings() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("series.idx");
+        let file_series = ["air,district=n,station=a", "air,station=b", "noise,site=x"];
+        SeriesFile::write(
+            &path,
+            file_series.iter().enumerate().map(|(i, k)| (i as u64, *k)),
+        )
+        .unwrap();
+        let mut index = SeriesIndex::with_file(Some(Arc::new(SeriesFile::open(&path).unwrap())));
+        let (c, _) = index.get_or_create("air,station=c", "air");
+        let (t, _) = index.get_or_create("traffic,lane=1", "traffic");
+        assert_eq!(index.measurements(), vec!["air", "noise", "traffic"]);
+        assert_eq!(index.tag_keys("air"), vec!["district", "station"]);
+        assert_eq!(index.tag_values("air", "station"), vec!["a", "b", "c"]);
+
+        index.hide(&[SeriesId(0), c, t, SeriesId(99)]);
+        assert!(index.has_hidden() && index.is_hidden(c) && !index.is_hidden(SeriesId(1)));
+        assert_eq!(index.hidden(), vec![SeriesId(0), c, t]);
+        assert_eq!(keys(&index, "air"), vec!["air,station=b"]);
+        assert_eq!(index.measurements(), vec!["air", "noise"]);
+        assert_eq!(index.tag_keys("air"), vec!["station"]);
+        assert_eq!(index.tag_values("air", "station"), vec!["b"]);
+        assert!(index.tag_values("air", "district").is_empty());
+        assert!(index.tag_keys("traffic").is_empty());
+        // Still known: the key keeps its id.
+        assert_eq!(index.id_of("air,station=c"), Some(c));
+
+        index.hide(&[SeriesId(1)]);
+        assert_eq!(index.measurements(), vec!["noise"]);
+        assert!(index.unhide(SeriesId(1)));
+        assert!(!index.unhide(SeriesId(1)));
+        assert!(index.unhide(t));
+        assert_eq!(index.measurements(), vec!["air", "noise", "traffic"]);
+        assert_eq!(index.tag_keys("traffic"), vec!["lane"]);
+        assert!(index.unhide(SeriesId(0)) && index.unhide(c));
+        assert!(!index.has_hidden());
+        assert_eq!(index.tag_keys("air"), vec!["district", "station"]);
     }
 }

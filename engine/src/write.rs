@@ -153,8 +153,10 @@ impl<'d> Resolver<'d> {
     }
 
     /// Makes the batch define every series and field it uses, logged or not: for a batch that
-    /// goes into a WAL segment started after it was resolved.
+    /// goes into a WAL segment started after it was resolved, or that was resolved before a
+    /// `DROP MEASUREMENT` removed some of its fields (their values go: the drop came first).
     pub fn define_everything(&mut self) {
+        self.drop_removed_fields();
         let index = self.db.index();
         for &sid in &self.batch.series {
             if self.seen_series.insert(sid) {
@@ -179,6 +181,36 @@ impl<'d> Resolver<'d> {
                 }
             }
         }
+    }
+
+    /// Leaves out of the batch the fields no longer in the schema (values, definitions, and
+    /// points left without a field), so its record never defines a removed field again.
+    fn drop_removed_fields(&mut self) {
+        let schema = self.db.schema();
+        let known = |id: FieldId| schema.by_id(id).is_some();
+        if self.batch.field_ids.iter().all(|&f| known(f)) {
+            return;
+        }
+        let mut kept = Batch {
+            new_series: std::mem::take(&mut self.batch.new_series),
+            new_fields: std::mem::take(&mut self.batch.new_fields),
+            ..Batch::default()
+        };
+        kept.new_fields.retain(|d| known(d.id));
+        self.defined_fields.retain(|e| known(e.id));
+        for i in 0..self.batch.point_count() {
+            let (ids, values) = self.batch.fields_of(i);
+            if !ids.iter().any(|&f| known(f)) {
+                continue;
+            }
+            kept.push_point(self.batch.series[i], self.batch.times[i]);
+            for (&id, v) in ids.iter().zip(values) {
+                if known(id) {
+                    kept.push_field(id, v.clone());
+                }
+            }
+        }
+        self.batch = kept;
     }
 
     /// Marks this batch's definitions as logged: call once its record is appended to the WAL.

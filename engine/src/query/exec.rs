@@ -5,6 +5,9 @@
 //! memtable), is aggregated from its statistics without being decoded. Everything else is
 //! decoded (only the requested field), merged with last-write-wins across sources, and fed
 //! point by point. Series are then merged per `GROUP BY` tag values.
+//!
+//! Deleted points: a block that a tombstone covers (any part of its span) is never answered
+//! from its statistics; it is decoded and the deleted points are left out.
 
 use std::collections::BTreeMap;
 
@@ -18,6 +21,7 @@ use crate::merge::merge_runs;
 use crate::model::{FieldType, OwnedFieldValue};
 use crate::scan::{TagPredicate, TimeRange};
 use crate::segment::ChunkStats;
+use crate::tombstone;
 
 /// `SELECT <aggregate>(<field>) FROM <measurement> WHERE <tags> AND <range>
 /// GROUP BY time(<window>), <group_by>`.
@@ -81,7 +85,7 @@ pub(crate) fn aggregate(
 
     // Windows need a bounded range; an unbounded one is narrowed to the data first.
     let range = match (q.window, q.range.min == i64::MIN || q.range.max == i64::MAX) {
-        (Some(_), true) => match data_extent(&snapshot, &series, fid, q.range) {
+        (Some(_), true) => match data_extent(&snapshot, &series, fid, ftype, q.range)? {
             Some(r) => r,
             None => return Ok((Vec::new(), stats)),
         },
@@ -241,6 +245,7 @@ fn collect(
     let mut block_times = Vec::new();
     for (s, live) in snapshot.segments.iter().enumerate() {
         let Some(meta) = metas[s] else { continue };
+        let cuts = snapshot.cuts(sid, live);
         let mut times = Vec::new();
         let mut values = Values::new(ftype);
         for block in meta
@@ -258,6 +263,7 @@ fn collect(
             if stats_ok
                 && inside
                 && one_window
+                && !tombstone::overlaps(&cuts, block.min_time, block.max_time)
                 && !overlaps_elsewhere(s, block.min_time, block.max_time)
             {
                 stats.chunks_from_stats += 1;
@@ -270,6 +276,7 @@ fn collect(
             live.segment
                 .read_field(block, &block_times, fid, &mut times, &mut values)?;
         }
+        tombstone::cut_tail(&mut times, &mut values, 0, &cuts);
         runs.push(Column::from_sorted(times, values));
     }
     runs.extend(mem_runs);
@@ -281,18 +288,34 @@ fn data_extent(
     snapshot: &Snapshot,
     series: &[(SeriesId, Vec<(String, String)>)],
     fid: FieldId,
+    ftype: FieldType,
     range: TimeRange,
-) -> Option<TimeRange> {
+) -> Result<Option<TimeRange>> {
     let (mut min, mut max) = (i64::MAX, i64::MIN);
+    let (mut block_times, mut times) = (Vec::new(), Vec::new());
     for (sid, _) in series {
         for live in &snapshot.segments {
             let Some(meta) = live.segment.find(*sid) else {
                 continue;
             };
+            let cuts = snapshot.cuts(*sid, live);
             for b in &meta.blocks {
-                if let Some(c) = b.field(fid) {
+                let Some(c) = b.field(fid) else { continue };
+                if !tombstone::overlaps(&cuts, c.stats.first_time, c.stats.last_time) {
                     min = min.min(c.stats.first_time.max(range.min));
                     max = max.max(c.stats.last_time.min(range.max));
+                    continue;
+                }
+                // Deleted points in the block: only the surviving ones count.
+                let mut values = Values::new(ftype);
+                times.clear();
+                live.segment.read_times(b, &mut block_times)?;
+                live.segment
+                    .read_field(b, &block_times, fid, &mut times, &mut values)?;
+                tombstone::cut_tail(&mut times, &mut values, 0, &cuts);
+                for &t in times.iter().filter(|&&t| range.contains(t)) {
+                    min = min.min(t);
+                    max = max.max(t);
                 }
             }
         }
@@ -308,7 +331,7 @@ fn data_extent(
             }
         }
     }
-    (min <= max).then_some(TimeRange::new(min, max))
+    Ok((min <= max).then_some(TimeRange::new(min, max)))
 }
 
 type Groups = BTreeMap<Vec<(String, String)>, Vec<Acc>>;

@@ -232,6 +232,11 @@ impl SeriesFile {
         Postings::new(self.measurement_postings(measurement).unwrap_or_default())
     }
 
+    /// How many series the measurement has (0 if unknown), without decoding its list.
+    pub fn measurement_series_count(&self, measurement: &str) -> u64 {
+        Postings::new(self.measurement_postings(measurement).unwrap_or_default()).remaining()
+    }
+
     /// The ids of the series of `measurement` whose tag `tag_key` is `tag_value`, ascending.
     pub fn postings(
         &self,

@@ -10,7 +10,7 @@ use std::fs::{self, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::record::{self, WriteRecord};
+use super::record::{self, Record};
 use super::segment::{self, ScanEnd};
 use crate::error::{Error, IoContext, Result};
 
@@ -74,7 +74,7 @@ pub fn list_segments(dir: &Path) -> Result<Vec<u64>> {
 pub fn replay(
     dir: &Path,
     report: &mut RecoveryReport,
-    mut apply: impl FnMut(u64, WriteRecord),
+    mut apply: impl FnMut(u64, Record),
 ) -> Result<u64> {
     let seqs = list_segments(dir)?;
     for &seq in &seqs {
@@ -95,7 +95,7 @@ pub fn replay(
         };
         let mut frames_kept = 0usize;
         for (offset, payload) in frames {
-            match record::decode(payload) {
+            match record::decode_record(payload) {
                 Ok(rec) => {
                     frames_kept += 1;
                     report.records += 1;
