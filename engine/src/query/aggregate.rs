@@ -92,6 +92,64 @@ impl Num {
     }
 }
 
+/// A value type of a numeric column, for [`Acc::add_run`].
+pub trait RunValue: Copy {
+    fn num(self) -> Num;
+    fn is_nan(self) -> bool;
+    /// `self < other` in the type's own order.
+    fn lt(self, other: Self) -> bool;
+    fn sum_into(values: &[Self], acc: &mut Acc);
+}
+
+impl RunValue for f64 {
+    fn num(self) -> Num {
+        Num::F(self)
+    }
+    fn is_nan(self) -> bool {
+        f64::is_nan(self)
+    }
+    fn lt(self, other: Self) -> bool {
+        self < other
+    }
+    fn sum_into(values: &[f64], acc: &mut Acc) {
+        acc.is_float = true;
+        for v in values {
+            acc.sum_f += v;
+        }
+    }
+}
+
+impl RunValue for i64 {
+    fn num(self) -> Num {
+        Num::I(self)
+    }
+    fn is_nan(self) -> bool {
+        false
+    }
+    fn lt(self, other: Self) -> bool {
+        self < other
+    }
+    fn sum_into(values: &[i64], acc: &mut Acc) {
+        acc.sum_i += values.iter().map(|&v| i128::from(v)).sum::<i128>();
+    }
+}
+
+impl RunValue for u64 {
+    fn num(self) -> Num {
+        Num::U(self)
+    }
+    fn is_nan(self) -> bool {
+        false
+    }
+    fn lt(self, other: Self) -> bool {
+        self < other
+    }
+    fn sum_into(values: &[u64], acc: &mut Acc) {
+        acc.is_unsigned = true;
+        acc.sum_i += values.iter().map(|&v| i128::from(v)).sum::<i128>();
+    }
+}
+
 /// The running state of one aggregate over one window (of one series or of a group).
 #[derive(Debug, Clone, Default)]
 pub struct Acc {
@@ -145,6 +203,62 @@ impl Acc {
         }
         if self.last.is_none_or(|(lt, _)| t >= lt) {
             self.last = Some((t, v));
+        }
+    }
+
+    /// Adds a run of points of one window, times ascending: what [`Acc::add`] does point by
+    /// point, with only the work `agg` needs (this accumulator must serve `agg` alone).
+    pub fn add_run<T: RunValue>(&mut self, agg: Aggregate, times: &[i64], values: &[T]) {
+        let n = values.len().min(times.len());
+        if n == 0 {
+            return;
+        }
+        let (times, values) = (&times[..n], &values[..n]);
+        self.count += n as u64;
+        match agg {
+            Aggregate::Count => {}
+            Aggregate::Sum | Aggregate::Mean => T::sum_into(values, self),
+            Aggregate::Min | Aggregate::Max | Aggregate::Spread => {
+                let Some(start) = values.iter().position(|v| !v.is_nan()) else {
+                    return;
+                };
+                let (mut lo, mut hi) = (start, start);
+                for (i, v) in values.iter().enumerate().skip(start + 1) {
+                    if v.lt(values[lo]) {
+                        lo = i;
+                    }
+                    if values[hi].lt(*v) {
+                        hi = i;
+                    }
+                }
+                let (min, max) = (values[lo].num(), values[hi].num());
+                if self.min.is_none_or(|(m, _)| min.cmp(m) == Ordering::Less) {
+                    self.min = Some((min, times[lo]));
+                }
+                if self
+                    .max
+                    .is_none_or(|(m, _)| max.cmp(m) == Ordering::Greater)
+                {
+                    self.max = Some((max, times[hi]));
+                }
+            }
+            Aggregate::First => {
+                if let Some(i) = values.iter().position(|v| !v.is_nan()) {
+                    if self.first.is_none_or(|(ft, _)| times[i] < ft) {
+                        self.first = Some((times[i], values[i].num()));
+                    }
+                }
+            }
+            Aggregate::Last => {
+                if let Some(i) = values.iter().rposition(|v| !v.is_nan()) {
+                    if self.last.is_none_or(|(lt, _)| times[i] >= lt) {
+                        self.last = Some((times[i], values[i].num()));
+                    }
+                }
+            }
+            Aggregate::Stddev | Aggregate::Median | Aggregate::Percentile(_) => {
+                self.values.extend(values.iter().map(|v| v.num().as_f64()));
+            }
         }
     }
 
@@ -242,6 +356,22 @@ impl Acc {
             }
         }
         self.values.extend_from_slice(&o.values);
+    }
+
+    /// [`Acc::merge`], taking `o`'s kept values without a copy when this one has none.
+    pub fn merge_owned(&mut self, mut o: Acc) {
+        if self.values.is_empty() {
+            std::mem::swap(&mut self.values, &mut o.values);
+        }
+        self.merge(&o);
+    }
+
+    /// Room for `n` kept values (for the aggregates that keep them), so a big window does not
+    /// grow its buffer by copying.
+    pub fn reserve(&mut self, n: usize) {
+        if self.keep_values {
+            self.values.reserve(n);
+        }
     }
 
     /// The aggregate's value and, for selectors, the time of the selected point.

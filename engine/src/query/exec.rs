@@ -11,7 +11,7 @@
 
 use std::collections::BTreeMap;
 
-use super::aggregate::{Acc, Aggregate, Num};
+use super::aggregate::{Acc, Aggregate, RunValue};
 use super::window::Windows;
 use crate::batch::{FieldId, SeriesId};
 use crate::database::{Database, Snapshot};
@@ -139,6 +139,12 @@ pub(crate) fn aggregate(
         stats_ok,
         windows,
         nwin,
+        // Points one window of one thread's single group should expect (a capacity hint).
+        per_window_hint: if q.group_by.is_empty() {
+            (to_decode as usize / nwin / threads).saturating_mul(9) / 8
+        } else {
+            0
+        },
     };
     let partials: Vec<Result<(Groups, ExecStats)>> = if threads <= 1 {
         vec![accumulate(&ctx, &series)]
@@ -162,7 +168,10 @@ pub(crate) fn aggregate(
         stats.values_decoded += st.values_decoded;
         for (key, accs) in part {
             match groups.get_mut(&key) {
-                Some(mine) => mine.iter_mut().zip(&accs).for_each(|(a, b)| a.merge(b)),
+                Some(mine) => mine
+                    .iter_mut()
+                    .zip(accs)
+                    .for_each(|(a, b)| a.merge_owned(b)),
                 None => {
                     groups.insert(key, accs);
                 }
@@ -246,8 +255,22 @@ fn collect(
     for (s, live) in snapshot.segments.iter().enumerate() {
         let Some(meta) = metas[s] else { continue };
         let cuts = snapshot.cuts(sid, live);
-        let mut times = Vec::new();
+        // Room for every point this segment may give, so decoding appends without regrowing.
+        let expect: usize = meta
+            .blocks
+            .iter()
+            .filter(|b| b.max_time >= range.min && b.min_time <= range.max)
+            .filter_map(|b| b.field(fid))
+            .map(|c| c.stats.count as usize)
+            .sum();
+        let mut times = Vec::with_capacity(expect);
         let mut values = Values::new(ftype);
+        match &mut values {
+            Values::Float(v) => v.reserve(expect),
+            Values::Integer(v) => v.reserve(expect),
+            Values::Unsigned(v) => v.reserve(expect),
+            Values::String(_) | Values::Boolean(_) => {}
+        }
         for block in meta
             .blocks
             .iter()
@@ -349,6 +372,7 @@ struct Ctx<'q, 'a> {
     stats_ok: bool,
     windows: Option<Windows>,
     nwin: usize,
+    per_window_hint: usize,
 }
 
 /// Accumulates `series` into per-group, per-window accumulators.
@@ -372,9 +396,11 @@ fn accumulate(
                 (k.to_string(), v)
             })
             .collect();
-        let accs = groups
-            .entry(key)
-            .or_insert_with(|| vec![Acc::new(q.aggregate); ctx.nwin]);
+        let accs = groups.entry(key).or_insert_with(|| {
+            let mut accs = vec![Acc::new(q.aggregate); ctx.nwin];
+            accs.iter_mut().for_each(|a| a.reserve(ctx.per_window_hint));
+            accs
+        });
         let (pushed, column) = collect(
             ctx.snapshot,
             *sid,
@@ -391,21 +417,32 @@ fn accumulate(
         let start = column.times.partition_point(|&t| t < range.min);
         let end = column.times.partition_point(|&t| t <= range.max);
         let times = &column.times[start..end];
-        let mut feed = |num: &mut dyn FnMut(usize) -> Num| {
-            // Times ascend: find each window once, not once per point (a 128-bit division).
-            let (mut w, mut w_end) = (0, i64::MIN);
-            for (i, &t) in times.iter().enumerate() {
-                if t > w_end {
-                    w = win_of(t);
-                    w_end = windows.map_or(i64::MAX, |ws| ws.end(w));
-                }
-                accs[w].add(t, num(start + i));
+        // Split the points into runs of one window each (times ascend), each added at once.
+        fn feed<T: RunValue>(
+            accs: &mut [Acc],
+            agg: Aggregate,
+            windows: Option<Windows>,
+            times: &[i64],
+            values: &[T],
+        ) {
+            let mut i = 0;
+            while i < times.len() {
+                let (w, end) = match windows {
+                    Some(ws) => {
+                        let w = ws.index(times[i]);
+                        let end_t = ws.end(w);
+                        (w, i + times[i..].partition_point(|&t| t <= end_t))
+                    }
+                    None => (0, times.len()),
+                };
+                accs[w].add_run(agg, &times[i..end], &values[i..end]);
+                i = end;
             }
-        };
+        }
         match &column.values {
-            Values::Float(v) => feed(&mut |i| Num::F(v[i])),
-            Values::Integer(v) => feed(&mut |i| Num::I(v[i])),
-            Values::Unsigned(v) => feed(&mut |i| Num::U(v[i])),
+            Values::Float(v) => feed(accs, q.aggregate, windows, times, &v[start..end]),
+            Values::Integer(v) => feed(accs, q.aggregate, windows, times, &v[start..end]),
+            Values::Unsigned(v) => feed(accs, q.aggregate, windows, times, &v[start..end]),
             _ => {}
         }
     }
