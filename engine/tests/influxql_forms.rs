@@ -415,3 +415,71 @@ fn json_output_of_a_real_query() {
          \"values\":[[60,100]]}]}]}\n"
     );
 }
+
+#[test]
+fn delete_and_drop_statements() {
+    let (_dir, db) = open();
+    db.flush().unwrap(); // half the data in segments, the rest written after
+    db.write_lines(
+        "city",
+        b"air_quality,district=d1,station=s1 pm25=50 240\n",
+        Precision::Seconds,
+    )
+    .unwrap();
+    // DELETE by time and tag: s1's points before 2 minutes go, nothing else.
+    let r = db
+        .query(
+            "city",
+            "DELETE FROM air_quality WHERE station = 's1' AND time < 120s",
+        )
+        .unwrap();
+    assert_eq!(r[0], Ok(vec![]));
+    let r = one(&db, "SELECT pm25 FROM air_quality WHERE station = 's1'");
+    let times: Vec<i64> = r[0].rows.iter().map(|r| r.0).collect();
+    assert_eq!(times, [120 * S, 180 * S, 240 * S]);
+    assert_eq!(
+        one(&db, "SELECT count(pm25) FROM air_quality")[0].rows[0].1,
+        vec![i(6)]
+    );
+    // Fields are refused in a deletion condition.
+    assert!(matches!(
+        err(&db, "DELETE FROM air_quality WHERE pm25 > 10"),
+        QueryError::Invalid(m) if m.contains("fields not supported")
+    ));
+    // DROP SERIES: the series leave SHOW SERIES and their points go.
+    db.query("city", "DROP SERIES FROM air_quality WHERE station = 's2'")
+        .unwrap()[0]
+        .clone()
+        .unwrap();
+    let r = one(&db, "SHOW SERIES FROM air_quality");
+    assert_eq!(
+        texts(&r[0]),
+        [
+            "air_quality,district=d1,station=s1",
+            "air_quality,district=d2,station=s3"
+        ]
+    );
+    assert!(matches!(
+        err(&db, "DROP SERIES FROM air_quality WHERE time > 0"),
+        QueryError::Invalid(m) if m.contains("time")
+    ));
+    // DROP MEASUREMENT: gone from the listings and the data.
+    db.query("city", "DROP MEASUREMENT noise").unwrap()[0]
+        .clone()
+        .unwrap();
+    assert_eq!(texts(&one(&db, "SHOW MEASUREMENTS")[0]), ["air_quality"]);
+    assert!(one(&db, "SELECT * FROM noise").is_empty());
+    // Survives a compaction and a reopen (the tombstones are durable, then applied).
+    db.compact(true).unwrap();
+    assert_eq!(
+        one(&db, "SELECT count(pm25) FROM air_quality")[0].rows[0].1,
+        vec![i(4)]
+    );
+    // DROP DATABASE, then it is gone; dropping again is not an error.
+    let r = db
+        .query("", "DROP DATABASE city; DROP DATABASE city; SHOW DATABASES")
+        .unwrap();
+    assert_eq!(r[0], Ok(vec![]));
+    assert_eq!(r[1], Ok(vec![]));
+    assert!(texts(&r[2].as_ref().unwrap()[0]).is_empty());
+}

@@ -17,7 +17,7 @@ use crate::db::{DatabaseOptions, Db};
 use crate::influxql::{Expr, MeasurementName, Source, Statement, TagKeyMatch};
 use crate::line_protocol::parse_series_key;
 use crate::model::{FieldType, FieldValue};
-use crate::scan::TagPredicate;
+use crate::scan::{TagPredicate, TimeRange};
 
 type Rows = Vec<(i64, Vec<Option<crate::model::OwnedFieldValue>>)>;
 
@@ -143,6 +143,7 @@ pub(super) fn run_meta(
     engine: &Db,
     default_db: &str,
     s: &Statement,
+    now_ns: i64,
 ) -> Result<Vec<ResultSeries>, QueryError> {
     match s {
         Statement::ShowDatabases => {
@@ -359,6 +360,40 @@ pub(super) fn run_meta(
                 .map_err(engine_err)?;
             Ok(Vec::new())
         }
+        Statement::DropDatabase { name } => {
+            engine.drop_database(name).map_err(engine_err)?;
+            Ok(Vec::new())
+        }
+        Statement::DropMeasurement { name } => {
+            let db = database_name(None, default_db)?;
+            engine.drop_measurement(db, name).map_err(engine_err)?;
+            Ok(Vec::new())
+        }
+        Statement::DropSeries { sources, condition } => {
+            let db = database_name(None, default_db)?;
+            let (range, tags) = deletion_condition(engine, db, sources, condition, now_ns)?;
+            if range != TimeRange::ALL {
+                return Err(QueryError::Invalid(
+                    "DROP SERIES doesn't support time in WHERE clause".into(),
+                ));
+            }
+            for m in deletion_targets(engine, db, sources)? {
+                engine
+                    .drop_series(db, m.as_deref(), &tags)
+                    .map_err(engine_err)?;
+            }
+            Ok(Vec::new())
+        }
+        Statement::Delete { sources, condition } => {
+            let db = database_name(None, default_db)?;
+            let (range, tags) = deletion_condition(engine, db, sources, condition, now_ns)?;
+            for m in deletion_targets(engine, db, sources)? {
+                engine
+                    .delete(db, m.as_deref(), &tags, range)
+                    .map_err(engine_err)?;
+            }
+            Ok(Vec::new())
+        }
         other => Err(QueryError::Unsupported(format!(
             "the statement {}",
             other
@@ -368,5 +403,70 @@ pub(super) fn run_meta(
                 .collect::<Vec<_>>()
                 .join(" ")
         ))),
+    }
+}
+
+/// The measurements a `DROP SERIES` / `DELETE` names (`None`: every measurement).
+fn deletion_targets(
+    engine: &Db,
+    db: &str,
+    from: &[Source],
+) -> Result<Vec<Option<String>>, QueryError> {
+    if from.is_empty() {
+        return Ok(vec![None]);
+    }
+    Ok(sources(engine, db, from)?
+        .into_iter()
+        .map(|(_, m)| Some(m))
+        .collect())
+}
+
+/// The time bounds and tag predicate of a `DROP SERIES` / `DELETE` condition; conditions on
+/// fields are refused, as InfluxDB refuses them.
+fn deletion_condition(
+    engine: &Db,
+    db: &str,
+    from: &[Source],
+    condition: &Option<Expr>,
+    now_ns: i64,
+) -> Result<(TimeRange, TagPredicate), QueryError> {
+    let (min, max) =
+        crate::influxql::time_range(condition.as_ref(), now_ns).map_err(QueryError::Condition)?;
+    let rest = crate::influxql::condition_without_time(condition.as_ref());
+    let Some(rest) = rest else {
+        return Ok((TimeRange::new(min, max), TagPredicate::All));
+    };
+    let handle = engine.database(db).map_err(engine_err)?;
+    let measurements = show_sources(engine, db, from)?;
+    let schema = handle.schema();
+    let mut field = None;
+    visit_vars(&rest, &mut |name| {
+        if field.is_none() && measurements.iter().any(|m| schema.get(m, name).is_some()) {
+            field = Some(name.to_owned());
+        }
+    });
+    if let Some(name) = field {
+        return Err(QueryError::Invalid(format!(
+            "fields not supported in WHERE clause during deletion (field {name})"
+        )));
+    }
+    let tags = tag_predicate(&rest)?.ok_or_else(|| {
+        QueryError::Invalid(format!(
+            "invalid deletion condition {rest}: only tag =, !=, =~, !~ with AND/OR and time"
+        ))
+    })?;
+    Ok((TimeRange::new(min, max), tags))
+}
+
+fn visit_vars(e: &Expr, f: &mut dyn FnMut(&str)) {
+    match e {
+        Expr::VarRef { name, .. } => f(name),
+        Expr::BinaryExpr { lhs, rhs, .. } => {
+            visit_vars(lhs, f);
+            visit_vars(rhs, f);
+        }
+        Expr::Paren(inner) => visit_vars(inner, f),
+        Expr::Call { args, .. } => args.iter().for_each(|a| visit_vars(a, f)),
+        _ => {}
     }
 }

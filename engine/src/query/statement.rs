@@ -80,6 +80,6 @@ fn statement(
 ) -> Result<Vec<ResultSeries>, QueryError> {
     match s {
         Statement::Select(select) => super::select::run_select(engine, db, select, now_ns),
-        other => super::meta::run_meta(engine, db, other),
+        other => super::meta::run_meta(engine, db, other, now_ns),
     }
 }
