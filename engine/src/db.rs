@@ -30,7 +30,9 @@ use crate::line_protocol::LineParser;
 use crate::maintenance::Maintenance;
 use crate::model::Precision;
 use crate::point::Point;
-use crate::query::{AggregateQuery, AggregateSeries, ExecStats, QueryError, ResultSeries};
+use crate::query::{
+    AggregateQuery, AggregateSeries, ExecStats, QueryError, QueryLimits, ResultSeries,
+};
 use crate::scan::{self, SeriesRows, TagPredicate, TimeRange};
 use crate::wal::{self, Fsync, RecoveryReport, WalStats, WalWriter};
 use crate::write::Resolver;
@@ -756,7 +758,7 @@ impl Db {
         query: &AggregateQuery<'_>,
     ) -> Result<(Vec<AggregateSeries>, ExecStats)> {
         let database = self.database(db)?;
-        crate::query::exec::aggregate(&database, query)
+        crate::query::exec::aggregate(&database, query, &crate::query::limits::Budget::unlimited())
     }
 
     /// Runs InfluxQL `text` against database `db` (the subset in [`crate::query::statement`]);
@@ -767,7 +769,20 @@ impl Db {
         text: &str,
     ) -> std::result::Result<Vec<std::result::Result<Vec<ResultSeries>, QueryError>>, QueryError>
     {
-        crate::query::statement::run(self, db, text, now_nanos())
+        self.query_with(db, text, QueryLimits::default())
+    }
+
+    /// [`Db::query`] within limits: a statement that would hold more points than
+    /// `limits.max_points` is refused before reading them, and the query stops once it runs
+    /// past `limits.timeout`; either fails that statement with [`QueryError::Limit`].
+    pub fn query_with(
+        &self,
+        db: &str,
+        text: &str,
+        limits: QueryLimits,
+    ) -> std::result::Result<Vec<std::result::Result<Vec<ResultSeries>, QueryError>>, QueryError>
+    {
+        crate::query::statement::run(self, db, text, now_nanos(), limits)
     }
 
     /// Bytes on disk under the data directory (WAL, segments, manifests, catalog).

@@ -44,6 +44,8 @@ pub enum Error {
     WalFailed { reason: String },
     /// Another process (or another `Db` in this one) holds the data directory.
     Locked { path: PathBuf },
+    /// A query went over one of its limits (time, points held).
+    QueryLimit { reason: String },
 }
 
 /// What a write stored.
@@ -153,6 +155,7 @@ impl fmt::Display for Error {
                     "write-ahead log failed, writes refused until reopen: {reason}"
                 )
             }
+            Error::QueryLimit { reason } => f.write_str(reason),
             Error::Locked { path } => {
                 write!(
                     f,

@@ -50,6 +50,8 @@ pub use db::{DatabaseOptions, Db, Options, SeriesCount};
 pub use error::{Error, RejectedLine, Result, WriteSummary};
 pub use model::{FieldType, FieldValue, OwnedFieldValue, Precision};
 pub use point::Point;
-pub use query::{Aggregate, AggregateQuery, AggregateSeries, ExecStats, QueryError, ResultSeries};
+pub use query::{
+    Aggregate, AggregateQuery, AggregateSeries, ExecStats, QueryError, QueryLimits, ResultSeries,
+};
 pub use scan::{Row, SeriesRows, TagPredicate, TagRegex, TimeRange};
 pub use wal::{Fsync, RecoveryReport, Truncation};

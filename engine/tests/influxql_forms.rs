@@ -483,3 +483,48 @@ fn delete_and_drop_statements() {
     assert_eq!(r[1], Ok(vec![]));
     assert!(texts(&r[2].as_ref().unwrap()[0]).is_empty());
 }
+
+#[test]
+fn query_limits_refuse_before_reading_and_stop_late_queries() {
+    use ganzhi_engine::QueryLimits;
+    both(|db| {
+        let limits = QueryLimits {
+            timeout: None,
+            max_points: 5,
+        };
+        let run = |q: &str| db.query_with("city", q, limits).unwrap().remove(0);
+        // 7 points of pm25: a raw read and a kept-values aggregate go over, refused.
+        for q in [
+            "SELECT pm25 FROM air_quality",
+            "SELECT median(pm25) FROM air_quality",
+            "SELECT count(pm25) FROM air_quality WHERE pm25 > 0",
+        ] {
+            match run(q) {
+                Err(QueryError::Limit(m)) => assert!(m.contains("max-select-point"), "{m}"),
+                other => panic!("{q}: {other:?}"),
+            }
+        }
+        // Accumulator aggregates hold no points: allowed; so is a narrow raw read.
+        assert_eq!(
+            run("SELECT sum(pm25) FROM air_quality").unwrap()[0].rows[0].1,
+            vec![f(220.0)]
+        );
+        assert_eq!(
+            run("SELECT pm25 FROM air_quality WHERE station = 's2'").unwrap()[0]
+                .rows
+                .len(),
+            2
+        );
+        let late = QueryLimits {
+            timeout: Some(std::time::Duration::ZERO),
+            max_points: 0,
+        };
+        let r = db
+            .query_with("city", "SELECT sum(pm25) FROM air_quality", late)
+            .unwrap();
+        assert!(
+            matches!(&r[0], Err(QueryError::Limit(m)) if m.contains("timeout")),
+            "{r:?}"
+        );
+    });
+}

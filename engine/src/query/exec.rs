@@ -12,6 +12,7 @@
 use std::collections::BTreeMap;
 
 use super::aggregate::{Acc, Aggregate, RunValue};
+use super::limits::Budget;
 use super::window::Windows;
 use crate::batch::{FieldId, SeriesId};
 use crate::database::{Database, Snapshot};
@@ -57,6 +58,7 @@ pub struct ExecStats {
 pub(crate) fn aggregate(
     db: &Database,
     q: &AggregateQuery<'_>,
+    budget: &Budget,
 ) -> Result<(Vec<AggregateSeries>, ExecStats)> {
     let mut stats = ExecStats::default();
     let Some((fid, ftype)) = db
@@ -140,6 +142,7 @@ pub(crate) fn aggregate(
         windows,
         nwin,
         // Points one window of one thread's single group should expect (a capacity hint).
+        budget,
         per_window_hint: if q.group_by.is_empty() {
             (to_decode as usize / nwin / threads).saturating_mul(9) / 8
         } else {
@@ -373,6 +376,7 @@ struct Ctx<'q, 'a> {
     windows: Option<Windows>,
     nwin: usize,
     per_window_hint: usize,
+    budget: &'q Budget,
 }
 
 /// Accumulates `series` into per-group, per-window accumulators.
@@ -384,7 +388,9 @@ fn accumulate(
     let win_of = |t: i64| windows.map_or(0, |w| w.index(t));
     let mut stats = ExecStats::default();
     let mut groups: BTreeMap<Vec<(String, String)>, Vec<Acc>> = BTreeMap::new();
+    let keeps_values = !q.aggregate.uses_stats();
     for (sid, tags) in series {
+        ctx.budget.check_time()?;
         let key: Vec<(String, String)> = q
             .group_by
             .iter()
@@ -413,6 +419,9 @@ fn accumulate(
         )?;
         for s in &pushed {
             accs[win_of(s.first_time)].add_stats(s);
+        }
+        if keeps_values {
+            ctx.budget.add_points(column.times.len() as u64)?;
         }
         let start = column.times.partition_point(|&t| t < range.min);
         let end = column.times.partition_point(|&t| t <= range.max);

@@ -6,6 +6,7 @@
 pub mod aggregate;
 mod eval;
 pub mod exec;
+pub mod limits;
 mod meta;
 pub mod output;
 mod select;
@@ -14,4 +15,5 @@ pub mod window;
 
 pub use aggregate::Aggregate;
 pub use exec::{AggregateQuery, AggregateSeries, ExecStats};
+pub use limits::QueryLimits;
 pub use statement::{QueryError, ResultSeries};

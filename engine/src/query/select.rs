@@ -23,6 +23,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use super::aggregate::{Acc, Aggregate, Num};
 use super::eval::{compile_regex, Eval};
 use super::exec::{AggregateQuery, AggregateSeries};
+use super::limits::Budget;
 use super::statement::{QueryError, ResultSeries};
 use super::window::Windows;
 use crate::database::Database;
@@ -39,7 +40,10 @@ type Tags = Vec<(String, String)>;
 type Rows = Vec<(i64, Vec<Option<Value>>)>;
 
 pub(super) fn engine_err(e: crate::error::Error) -> QueryError {
-    QueryError::Engine(e.to_string())
+    match e {
+        crate::error::Error::QueryLimit { reason } => QueryError::Limit(reason),
+        e => QueryError::Engine(e.to_string()),
+    }
 }
 
 pub(super) fn run_select(
@@ -47,6 +51,7 @@ pub(super) fn run_select(
     default_db: &str,
     s: &SelectStatement,
     now_ns: i64,
+    budget: &Budget,
 ) -> Result<Vec<ResultSeries>, QueryError> {
     let (min, max) = s.time_range(now_ns).map_err(QueryError::Condition)?;
     let range = TimeRange::new(min, max);
@@ -75,6 +80,7 @@ pub(super) fn run_select(
             range,
             window,
             group_keys: &group_keys,
+            budget,
         };
         match &shape {
             Shape::Raw => out.extend(plan.raw(s)?),
@@ -470,6 +476,7 @@ struct Plan<'p> {
     range: TimeRange,
     window: Option<(i64, i64)>,
     group_keys: &'p [String],
+    budget: &'p Budget,
 }
 
 /// Slots of a row being evaluated: the scanned fields, then the series' tags.
@@ -583,6 +590,63 @@ fn expr_name(e: &Expr) -> String {
 }
 
 impl Plan<'_> {
+    /// An upper bound of the points a scan of `fields` would read, from block metadata and
+    /// memtable sizes, without reading any.
+    fn estimate_points(&self, fields: &[&str]) -> u64 {
+        let database = self.target.database;
+        let fids: Vec<_> = {
+            let schema = database.schema();
+            fields
+                .iter()
+                .filter_map(|f| schema.get(&self.target.measurement, f).map(|e| e.id))
+                .collect()
+        };
+        let series: Vec<_> = database
+            .index()
+            .measurement_series(&self.target.measurement)
+            .into_iter()
+            .filter(|(_, key)| {
+                crate::line_protocol::parse_series_key(key)
+                    .is_some_and(|(_, tags)| self.tags.matches(&tags))
+            })
+            .map(|(id, _)| id)
+            .collect();
+        let snapshot = database.snapshot();
+        let range = self.range;
+        let mut total = 0u64;
+        for sid in series {
+            for live in &snapshot.segments {
+                let Some(meta) = live.segment.find(sid) else {
+                    continue;
+                };
+                for b in meta
+                    .blocks
+                    .iter()
+                    .filter(|b| b.max_time >= range.min && b.min_time <= range.max)
+                {
+                    let rows = fids
+                        .iter()
+                        .filter_map(|f| b.field(*f))
+                        .map(|c| u64::from(c.stats.count))
+                        .max()
+                        .unwrap_or(0);
+                    total += rows;
+                }
+            }
+            for m in &snapshot.memtables {
+                if let Some(buffer) = m.get(sid) {
+                    let mut buffer = crate::memtable::Memtable::lock_buffer(&buffer);
+                    total += fids
+                        .iter()
+                        .filter_map(|f| buffer.column(*f).map(|c| c.times.len() as u64))
+                        .max()
+                        .unwrap_or(0);
+                }
+            }
+        }
+        total
+    }
+
     fn raw(&self, s: &SelectStatement) -> Result<Vec<ResultSeries>, QueryError> {
         let target = self.target;
         // Expand `*` into fields and tags, sorted by name (group keys are not columns).
@@ -630,6 +694,9 @@ impl Plan<'_> {
             return Ok(Vec::new()); // no field selected: InfluxDB returns nothing
         }
         let names: Vec<&str> = slots.fields.iter().map(String::as_str).collect();
+        self.budget
+            .check_points(self.estimate_points(&names))
+            .map_err(engine_err)?;
         let found = crate::scan::scan(
             target.database,
             &target.measurement,
@@ -641,6 +708,7 @@ impl Plan<'_> {
         let mut groups: BTreeMap<Tags, Rows> = BTreeMap::new();
         let mut row_slots: Vec<Option<Value>> = vec![None; slots.width()];
         for sr in found {
+            self.budget.check_time().map_err(engine_err)?;
             let positions: Vec<Option<usize>> = slots
                 .fields
                 .iter()
@@ -718,7 +786,7 @@ impl Plan<'_> {
                         window: self.window,
                         group_by: &group_by,
                     };
-                    per_call[i] = super::exec::aggregate(target.database, &q)
+                    per_call[i] = super::exec::aggregate(target.database, &q, self.budget)
                         .map_err(engine_err)?
                         .0;
                 }
@@ -854,6 +922,9 @@ impl Plan<'_> {
             slots.finish(f);
         }
         let names: Vec<&str> = slots.fields.iter().map(String::as_str).collect();
+        self.budget
+            .check_points(self.estimate_points(&names))
+            .map_err(engine_err)?;
         let found = crate::scan::scan(
             target.database,
             &target.measurement,
@@ -868,6 +939,7 @@ impl Plan<'_> {
         let mut row_slots: Vec<Option<Value>> = vec![None; slots.width()];
         let (mut lo, mut hi) = (i64::MAX, i64::MIN);
         for sr in found {
+            self.budget.check_time().map_err(engine_err)?;
             let positions: Vec<Option<usize>> = slots
                 .fields
                 .iter()

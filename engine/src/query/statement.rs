@@ -5,6 +5,7 @@
 
 use std::fmt;
 
+use super::limits::{Budget, QueryLimits};
 use crate::db::Db;
 use crate::influxql::{self, ConditionError, ParseError, Statement};
 use crate::model::OwnedFieldValue;
@@ -40,6 +41,8 @@ pub enum QueryError {
     Invalid(String),
     /// The engine failed (I/O, corruption, unknown database).
     Engine(String),
+    /// The statement went over a limit of [`super::QueryLimits`] (time, points).
+    Limit(String),
 }
 
 impl fmt::Display for QueryError {
@@ -49,7 +52,7 @@ impl fmt::Display for QueryError {
             QueryError::Condition(e) => write!(f, "{e}"),
             QueryError::Unsupported(what) => write!(f, "not supported yet: {what}"),
             QueryError::Invalid(why) => f.write_str(why),
-            QueryError::Engine(why) => f.write_str(why),
+            QueryError::Engine(why) | QueryError::Limit(why) => f.write_str(why),
         }
     }
 }
@@ -63,12 +66,17 @@ pub fn run(
     db: &str,
     text: &str,
     now_ns: i64,
+    limits: QueryLimits,
 ) -> Result<Vec<Result<Vec<ResultSeries>, QueryError>>, QueryError> {
     let query = influxql::parse_query(text).map_err(QueryError::Parse)?;
+    let budget = Budget::new(limits);
     Ok(query
         .statements
         .iter()
-        .map(|s| statement(engine, db, s, now_ns))
+        .map(|s| {
+            budget.check_time().map_err(super::select::engine_err)?;
+            statement(engine, db, s, now_ns, &budget.for_statement())
+        })
         .collect())
 }
 
@@ -77,9 +85,10 @@ fn statement(
     db: &str,
     s: &Statement,
     now_ns: i64,
+    budget: &Budget,
 ) -> Result<Vec<ResultSeries>, QueryError> {
     match s {
-        Statement::Select(select) => super::select::run_select(engine, db, select, now_ns),
+        Statement::Select(select) => super::select::run_select(engine, db, select, now_ns, budget),
         other => super::meta::run_meta(engine, db, other, now_ns),
     }
 }
