@@ -128,9 +128,15 @@ pub async fn query(state: &Arc<State>, req: Request<Incoming>) -> Result<Respons
     let limits = &state.config.limits;
     let engine = state.db.clone();
     let max_values = limits.max_query_values;
+    // The engine refuses a statement that would read more points than the result may hold
+    // before reading them, and stops a query past its time limit between series.
+    let engine_limits = ganzhi_engine::QueryLimits {
+        timeout: Some(limits.query_timeout),
+        max_points: max_values as u64,
+    };
     let started = Instant::now();
     let work = move || {
-        let mut results = match engine.query(&db, &text) {
+        let mut results = match engine.query_with(&db, &text, engine_limits) {
             Ok(results) => results,
             Err(e) => return Outcome::Parse(e.to_string()),
         };
