@@ -68,11 +68,15 @@ pub fn flush_frozen(db: &Database, wal_replay_from: u64, block_rows: usize) -> R
         }
         let mut next = manifest.clone();
         next.wal_replay_from = next.wal_replay_from.max(wal_replay_from);
-        next.tombstones = tombstones.to_vec();
+        next.tombstones = {
+            let live = db.state().segments.clone();
+            tombstone::collect_garbage(&tombstones, &live, &next.segments)?
+        };
         next.hidden_series = hidden;
         next.next_field_id = db.schema().next_id();
         next.fields = fields;
         next.store(db.dir())?;
+        db.state_mut().tombstones = Arc::new(next.tombstones.clone());
         *manifest = next;
         return Ok(());
     }

@@ -7,7 +7,12 @@
 use std::path::{Path, PathBuf};
 
 pub const MAGIC: [u8; 8] = *b"GNZHWAL\0";
-pub const VERSION: u32 = 1;
+/// Written. Version 2 added the delete record (kind 2); version 1 segments (write records
+/// only) are still read. A reader of version 1 refuses a version 2 segment rather than cut
+/// it at the first record it does not know.
+pub const VERSION: u32 = 2;
+/// The oldest version read.
+pub const OLDEST_VERSION: u32 = 1;
 pub const HEADER_LEN: usize = 16;
 pub const FRAME_HEADER_LEN: usize = 8;
 /// A record larger than this is refused when written and taken as corruption when read.
@@ -82,7 +87,7 @@ pub fn scan(bytes: &[u8]) -> (Vec<(u64, &[u8])>, ScanEnd) {
         );
     }
     let version = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
-    if version != VERSION {
+    if !(OLDEST_VERSION..=VERSION).contains(&version) {
         return (frames, ScanEnd::UnsupportedVersion(version));
     }
     let mut pos = HEADER_LEN;
@@ -132,6 +137,18 @@ pub fn scan(bytes: &[u8]) -> (Vec<(u64, &[u8])>, ScanEnd) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn version_1_segments_are_read_and_unknown_versions_refused() {
+        let mut s = header().to_vec();
+        s[8..12].copy_from_slice(&1u32.to_le_bytes());
+        append_frame(&mut s, b"abc");
+        let (frames, end) = scan(&s);
+        assert!(matches!(end, ScanEnd::Clean));
+        assert_eq!(frames.len(), 1);
+        s[8..12].copy_from_slice(&3u32.to_le_bytes());
+        assert!(matches!(scan(&s).1, ScanEnd::UnsupportedVersion(3)));
+    }
 
     fn segment_with(payloads: &[&[u8]]) -> Vec<u8> {
         let mut s = header().to_vec();
