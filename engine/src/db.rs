@@ -772,6 +772,16 @@ impl Db {
         self.query_with(db, text, QueryLimits::default())
     }
 
+    /// Runs a [`crate::query::Select`] built in Rust against database `db`, as InfluxQL
+    /// would run the same statement.
+    pub fn select(
+        &self,
+        db: &str,
+        select: &crate::query::Select,
+    ) -> std::result::Result<Vec<ResultSeries>, QueryError> {
+        crate::query::statement::run_statement(self, db, select.statement(), now_nanos())
+    }
+
     /// [`Db::query`] within limits: a statement that would hold more points than
     /// `limits.max_points` is refused before reading them, and the query stops once it runs
     /// past `limits.timeout`; either fails that statement with [`QueryError::Limit`].

@@ -528,3 +528,36 @@ fn query_limits_refuse_before_reading_and_stop_late_queries() {
         );
     });
 }
+
+#[test]
+fn builder_runs_like_the_same_text() {
+    use ganzhi_engine::influxql::Fill;
+    use ganzhi_engine::query::Select;
+    use std::time::Duration;
+    both(|db| {
+        let q = Select::aggregate("mean", "pm25")
+            .and_aggregate("max", "pm25")
+            .alias("peak")
+            .from("air_quality")
+            .where_tag_matches("station", "^s[12]$")
+            .range(0, 240 * S)
+            .every(Duration::from_secs(60))
+            .group_by(&["district"])
+            .fill(Fill::Previous);
+        let built = db.select("city", &q).unwrap();
+        assert_eq!(built, one(db, &q.to_string()));
+        assert_eq!(built[0].columns, ["time", "mean", "peak"]);
+        assert_eq!(built[0].rows[1], (60 * S, vec![f(20.0), f(20.0)]));
+        let p = Select::percentile("pm25", 50.0).from("air_quality");
+        assert_eq!(db.select("city", &p).unwrap()[0].rows[0].1, vec![f(20.0)]); // rank 4 of 7
+        let raw = Select::fields(&["pm25"])
+            .from("air_quality")
+            .where_tag("station", "s1")
+            .descending()
+            .limit(1);
+        assert_eq!(
+            db.select("city", &raw).unwrap()[0].rows,
+            vec![(180 * S, vec![f(40.0)])]
+        );
+    });
+}

@@ -4,6 +4,7 @@
 //! expression evaluation (`eval`), and the JSON and CSV result shapes (`output`).
 
 pub mod aggregate;
+mod builder;
 mod eval;
 pub mod exec;
 pub mod limits;
@@ -14,6 +15,7 @@ pub mod statement;
 pub mod window;
 
 pub use aggregate::Aggregate;
+pub use builder::Select;
 pub use exec::{AggregateQuery, AggregateSeries, ExecStats};
 pub use limits::QueryLimits;
 pub use statement::{QueryError, ResultSeries};

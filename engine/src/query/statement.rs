@@ -80,6 +80,16 @@ pub fn run(
         .collect())
 }
 
+/// Runs one parsed SELECT without limits (the builder's entry point).
+pub(crate) fn run_statement(
+    engine: &Db,
+    db: &str,
+    s: &influxql::SelectStatement,
+    now_ns: i64,
+) -> Result<Vec<ResultSeries>, QueryError> {
+    super::select::run_select(engine, db, s, now_ns, &Budget::unlimited())
+}
+
 fn statement(
     engine: &Db,
     db: &str,
