@@ -382,6 +382,27 @@ fn a_lone_segment_with_deleted_points_is_rewritten() {
 }
 
 #[test]
+fn retention_takes_the_tombstones_of_the_partitions_it_drops() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(dir.path());
+    db.set_retention("city", Some(Duration::from_secs(3600)))
+        .unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as i64;
+    write_station(&db, "a", [10, 11, now]);
+    db.flush().unwrap();
+    db.delete("city", Some("air"), &station_a(), range(0, 10))
+        .unwrap();
+    db.flush().unwrap();
+    assert_eq!(manifest(dir.path()).tombstones.len(), 1);
+    assert_eq!(db.enforce_retention().unwrap(), 1);
+    assert!(manifest(dir.path()).tombstones.is_empty());
+    assert_eq!(station(&db, "a"), vec![now]);
+}
+
+#[test]
 fn deleting_data_only_in_the_memtable_leaves_no_tombstone() {
     let dir = tempfile::tempdir().unwrap();
     let db = open(dir.path());
@@ -699,6 +720,78 @@ fn a_leftover_directory_of_a_dropped_database_goes_at_open() {
     assert!(!stray.exists());
     assert!(keep.exists(), "only directories named by an id are touched");
     assert_eq!(station(&db, "a"), vec![1]);
+}
+
+#[test]
+fn deletes_race_writers_flushes_compactions_and_scans() {
+    // Writers write batches of their own series and report them; a deleter deletes some of
+    // the reported batches; a maintenance thread flushes and compacts; a reader scans. At the
+    // end exactly the batches not deleted are there, whole.
+    let dir = tempfile::tempdir().unwrap();
+    let mut db = open(dir.path());
+    const WRITERS: usize = 3;
+    const BATCHES: i64 = 400;
+    let (tx, rx) = std::sync::mpsc::channel::<(usize, i64)>();
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let deleted = std::thread::scope(|s| {
+        for w in 0..WRITERS {
+            let (db, tx) = (db.clone(), tx.clone());
+            s.spawn(move || {
+                for b in 0..BATCHES {
+                    let body: String = (0..10)
+                        .map(|i| format!("air,station=w{w} v={b} {}\n", b * 10 + i))
+                        .collect();
+                    write(&db, &body);
+                    tx.send((w, b)).unwrap();
+                }
+            });
+        }
+        drop(tx);
+        let maintenance = s.spawn(|| {
+            let mut rounds = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                rounds += 1;
+                db.flush().unwrap();
+                db.compact(false).unwrap();
+                for series in times(&db, "air").values() {
+                    assert!(series.windows(2).all(|w| w[0] < w[1]));
+                }
+            }
+            rounds
+        });
+        let mut deleted = BTreeSet::new();
+        for (w, b) in rx {
+            if b % 3 == 0 {
+                let tags = TagPredicate::eq("station", format!("w{w}"));
+                let n = db
+                    .delete("city", Some("air"), &tags, range(b * 10, b * 10 + 9))
+                    .unwrap();
+                assert_eq!(n, 1, "batch {b} of w{w} was acknowledged: it has points");
+                deleted.insert((w, b));
+            }
+        }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let rounds: u32 = maintenance.join().unwrap();
+        assert!(rounds > 3, "{rounds} maintenance rounds");
+        deleted
+    });
+    let expected: BTreeMap<String, Vec<i64>> = (0..WRITERS)
+        .map(|w| {
+            let t = (0..BATCHES)
+                .filter(|b| !deleted.contains(&(w, *b)))
+                .flat_map(|b| b * 10..b * 10 + 10)
+                .collect();
+            (format!("air,station=w{w}"), t)
+        })
+        .collect();
+    assert_eq!(times(&db, "air"), expected);
+    drop(db);
+    db = open(dir.path());
+    assert_eq!(times(&db, "air"), expected);
+    db.flush().unwrap();
+    db.compact(true).unwrap();
+    assert_eq!(times(&db, "air"), expected);
+    assert!(manifest(dir.path()).tombstones.is_empty());
 }
 
 // ---- Property test: deletes against a model ------------------------------------------------
