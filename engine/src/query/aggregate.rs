@@ -366,6 +366,11 @@ impl Acc {
         self.merge(&o);
     }
 
+    /// How many values this accumulator keeps (for median, percentile and stddev).
+    pub fn kept(&self) -> usize {
+        self.values.len()
+    }
+
     /// Room for `n` kept values (for the aggregates that keep them), so a big window does not
     /// grow its buffer by copying.
     pub fn reserve(&mut self, n: usize) {

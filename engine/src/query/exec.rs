@@ -182,21 +182,53 @@ pub(crate) fn aggregate(
         }
     }
 
+    // Finish every accumulator; medians and percentiles select over many kept values, so
+    // big ones finish on all cores (windows and groups are independent).
+    let mut groups: Vec<(Vec<(String, String)>, Vec<Acc>)> = groups.into_iter().collect();
+    let kept: usize = groups
+        .iter()
+        .flat_map(|(_, accs)| accs.iter())
+        .map(Acc::kept)
+        .sum();
+    let agg = q.aggregate;
+    let mut flat: Vec<&mut Acc> = groups
+        .iter_mut()
+        .flat_map(|(_, accs)| accs.iter_mut())
+        .collect();
+    let finished: Vec<Option<(OwnedFieldValue, Option<i64>)>> =
+        if kept as u64 >= PARALLEL_MIN_POINTS && cores > 1 && flat.len() > 1 {
+            let per = flat.len().div_ceil(cores);
+            std::thread::scope(|s| {
+                let handles: Vec<_> = flat
+                    .chunks_mut(per)
+                    .map(|chunk| {
+                        s.spawn(move || chunk.iter_mut().map(|a| a.finish(agg)).collect::<Vec<_>>())
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                    .collect()
+            })
+        } else {
+            flat.iter_mut().map(|a| a.finish(agg)).collect()
+        };
+    let mut finished = finished.into_iter();
     let mut out = Vec::with_capacity(groups.len());
-    for (tags, mut accs) in groups {
-        let rows: Vec<(i64, Option<OwnedFieldValue>)> = accs
-            .iter_mut()
-            .enumerate()
-            .map(|(i, acc)| match windows {
-                Some(w) => (w.start(i), acc.finish(q.aggregate).map(|(v, _)| v)),
-                None => {
-                    let found = acc.finish(q.aggregate);
-                    let default_time = if range.min == i64::MIN { 0 } else { range.min };
-                    let time = found
-                        .as_ref()
-                        .and_then(|(_, t)| *t)
-                        .filter(|_| q.aggregate.is_selector());
-                    (time.unwrap_or(default_time), found.map(|(v, _)| v))
+    for (tags, accs) in groups {
+        let rows: Vec<(i64, Option<OwnedFieldValue>)> = (0..accs.len())
+            .map(|i| {
+                let found = finished.next().flatten();
+                match windows {
+                    Some(w) => (w.start(i), found.map(|(v, _)| v)),
+                    None => {
+                        let default_time = if range.min == i64::MIN { 0 } else { range.min };
+                        let time = found
+                            .as_ref()
+                            .and_then(|(_, t)| *t)
+                            .filter(|_| q.aggregate.is_selector());
+                        (time.unwrap_or(default_time), found.map(|(v, _)| v))
+                    }
                 }
             })
             .collect();

@@ -1,0 +1,186 @@
+#!/usr/bin/env python3
+"""The six analyst queries of issue 4, side by side: ganzhi (`ganzhi serve`), InfluxDB 1.6 and
+VictoriaMetrics, on the same one-day dataset, on this machine, in one run.
+
+    target/release/ganzhi gen --scale day > /tmp/day.lp
+    python3 benches/peers/queries.py --data /tmp/day.lp [--systems ganzhi,influxdb,victoriametrics]
+
+Each system is started fresh, loaded with `ganzhi load` (batches of 5000 lines over 4
+connections), made to persist (ganzhi: /internal/flush then /internal/compact), then each query
+runs once to warm up and `--runs` times more over HTTP; the table shows the medians in ms and
+ganzhi's ratio to VictoriaMetrics. ganzhi's answers are checked against InfluxDB's (same
+InfluxQL, exact results expected). VictoriaMetrics gets its MetricsQL equivalents (its windows
+end at each step instead of starting there, and its percentile across sites is a quantile of
+per-site quantiles: an approximation, as the issue notes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import systems  # noqa: E402
+
+DAY_START = 1793491200          # 2026-11-01T00:00:00Z, where `ganzhi gen --scale day` starts
+HOUR = 3600
+DAY = "time >= '2026-11-01T00:00:00Z' AND time < '2026-11-02T00:00:00Z'"
+
+# (label, InfluxQL, MetricsQL, VictoriaMetrics parameters)
+QUERIES = [
+    ("Q1 raw pm25, one station, one hour",
+     "SELECT pm25 FROM air_quality WHERE station = 'aq-0001' AND "
+     "time >= '2026-11-01T08:00:00Z' AND time < '2026-11-01T09:00:00Z'",
+     'air_quality_pm25{station="aq-0001"}',
+     {"start": DAY_START + 8 * HOUR, "end": DAY_START + 9 * HOUR - 1, "step": "60s"}),
+    ("Q2 mean pm25 per 5m, one station, day",
+     f"SELECT mean(pm25) FROM air_quality WHERE station = 'aq-0001' AND {DAY} GROUP BY time(5m)",
+     'avg_over_time(air_quality_pm25{station="aq-0001"}[5m])',
+     {"start": DAY_START + 300, "end": DAY_START + 24 * HOUR, "step": "5m"}),
+    ("Q3 max pm25 per hour by district",
+     f"SELECT max(pm25) FROM air_quality WHERE {DAY} GROUP BY time(1h), district",
+     "max(max_over_time(air_quality_pm25[1h])) by (district)",
+     {"start": DAY_START + HOUR, "end": DAY_START + 24 * HOUR, "step": "1h"}),
+    ("Q4 last free_spaces per lot",
+     f"SELECT last(free_spaces) FROM parking WHERE {DAY} GROUP BY lot",
+     "last_over_time(parking_free_spaces[1d])",
+     {"time": DAY_START + 24 * HOUR}),
+    ("Q5 count vehicle_count, day",
+     f"SELECT count(vehicle_count) FROM traffic WHERE {DAY}",
+     "sum(count_over_time(traffic_vehicle_count[1d]))",
+     {"time": DAY_START + 24 * HOUR}),
+    ("Q6 p95 noise per hour, all sites",
+     f"SELECT percentile(laeq, 95) FROM noise WHERE {DAY} GROUP BY time(1h)",
+     "quantile(0.95, quantile_over_time(0.95, noise_laeq[1h]))",
+     {"start": DAY_START + HOUR, "end": DAY_START + 24 * HOUR, "step": "1h"}),
+]
+
+
+def log(msg: str):
+    print(time.strftime("%H:%M:%S"), msg, file=sys.stderr, flush=True)
+
+
+def series_of(doc) -> list:
+    """InfluxDB 1.x JSON → [(name, tags, values)] with floats rounded for comparison."""
+    out = []
+    for r in doc.get("results", []):
+        for s in r.get("series", []) or []:
+            vals = [[round(v, 9) if isinstance(v, float) else v for v in row]
+                    for row in s.get("values", [])]
+            out.append((s.get("name"), sorted((s.get("tags") or {}).items()), vals))
+    return out
+
+
+def make(name: str, workdir: str, binary: str):
+    if name == "ganzhi":
+        return systems.GanzhiServer(workdir, binary)
+    return systems.SYSTEMS[name](workdir)
+
+
+def run_system(name: str, args, root: str) -> dict:
+    workdir = tempfile.mkdtemp(prefix=f"{name}-", dir=root)
+    sysm = make(name, workdir, os.path.abspath(args.ganzhi_bin))
+    rec: dict = {"system": name, "queries": []}
+    try:
+        sysm.start(timeout=120)
+        sysm.prepare()
+        log(f"[{name}] loading {args.data}")
+        lr = systems.run_loader(sysm, os.path.abspath(args.ganzhi_bin), args.data, 5000, 4,
+                                3600)
+        rec["load_values_per_second"] = lr.get("values_per_second")
+        if lr.get("errors"):
+            raise RuntimeError(f"load failed: {lr['errors'][:3]}")
+        p = sysm.persist(1800)
+        log(f"[{name}] loaded ({lr.get('values_per_second', 0):,.0f} values/s), persisted in "
+            f"{p.get('seconds', 0):.1f}s; querying")
+        for label, influxql, metricsql, vm_params in QUERIES:
+            if name == "victoriametrics":
+                text, params = metricsql, vm_params
+            else:
+                text, params = influxql, {}
+            sysm.query(text, **params)  # warm-up (caches, page cache), not timed
+            timed = systems.time_queries(sysm, [(text, params)], repetitions=args.runs)[0]
+            _, doc = sysm.query(text, **params)
+            rec["queries"].append({"label": label, "query": text, "params": params,
+                                   "median_ms": (timed["median"] or math.nan) * 1000,
+                                   "times_ms": [t * 1000 for t in timed["times"]],
+                                   "error": timed["error"],
+                                   "answer": series_of(doc) if name != "victoriametrics"
+                                   else None})
+            log(f"[{name}] {label}: {rec['queries'][-1]['median_ms']:.2f} ms"
+                + (f" ERROR {timed['error']}" if timed["error"] else ""))
+    except Exception as e:  # report and go on with the next system
+        rec["error"] = f"{type(e).__name__}: {e}"
+        log(f"[{name}] FAILED: {rec['error']}\n{sysm.log_tail()}")
+    finally:
+        sysm.stop()
+    return rec
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--data", required=True, help="line protocol file (ganzhi gen --scale day)")
+    ap.add_argument("--systems", default="ganzhi,influxdb,victoriametrics")
+    ap.add_argument("--runs", type=int, default=11, help="timed runs per query (median)")
+    ap.add_argument("--ganzhi-bin", default="target/release/ganzhi")
+    ap.add_argument("--tmp", default=None, help="where the systems' data directories go")
+    ap.add_argument("--out", help="write the full results as JSON here")
+    args = ap.parse_args(argv)
+    args.data = os.path.abspath(args.data)
+    names = [s.strip() for s in args.systems.split(",") if s.strip()]
+    root = tempfile.mkdtemp(prefix="ganzhi-queries-", dir=args.tmp)
+    try:
+        results = {n: run_system(n, args, root) for n in names}
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+    # Exactness: ganzhi's answers against InfluxDB's.
+    mismatches = []
+    g, i = results.get("ganzhi"), results.get("influxdb")
+    if g and i and "error" not in g and "error" not in i:
+        for qg, qi in zip(g["queries"], i["queries"]):
+            if qg["answer"] != qi["answer"]:
+                mismatches.append(qg["label"])
+
+    header = ["query"] + [f"{n} ms" for n in names]
+    if "ganzhi" in names and "victoriametrics" in names:
+        header.append("ganzhi/VM")
+    rows = []
+    for k, (label, *_rest) in enumerate(QUERIES):
+        row = [label]
+        for n in names:
+            qs = results[n].get("queries", [])
+            row.append(f"{qs[k]['median_ms']:.2f}" if k < len(qs) else "-")
+        if "ganzhi/VM" in header:
+            try:
+                row.append(f"{float(row[1 + names.index('ganzhi')]) / float(row[1 + names.index('victoriametrics')]):.2f}")
+            except (ValueError, ZeroDivisionError):
+                row.append("-")
+        rows.append(row)
+    widths = [max(len(str(r[c])) for r in rows + [header]) for c in range(len(header))]
+    print()
+    print("  ".join(h.ljust(w) for h, w in zip(header, widths)))
+    for r in rows:
+        print("  ".join(str(v).ljust(w) for v, w in zip(r, widths)))
+    for n in names:
+        if "error" in results[n]:
+            print(f"{n}: {results[n]['error']}")
+    if g and i:
+        print("ganzhi answers equal InfluxDB's: "
+              + ("yes, all six" if not mismatches else f"NO for {', '.join(mismatches)}"))
+    if args.out:
+        with open(args.out, "w") as f:
+            json.dump({"dataset": args.data, "runs": args.runs, "results": results}, f,
+                      indent=2, default=str)
+    return 0 if not mismatches and not any("error" in r for r in results.values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
