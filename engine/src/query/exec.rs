@@ -184,7 +184,7 @@ pub(crate) fn aggregate(
 
     // Finish every accumulator; medians and percentiles select over many kept values, so
     // big ones finish on all cores (windows and groups are independent).
-    let mut groups: Vec<(Vec<(String, String)>, Vec<Acc>)> = groups.into_iter().collect();
+    let mut groups: Vec<(GroupKey, Vec<Acc>)> = groups.into_iter().collect();
     let kept: usize = groups
         .iter()
         .flat_map(|(_, accs)| accs.iter())
@@ -392,7 +392,9 @@ fn data_extent(
     Ok((min <= max).then_some(TimeRange::new(min, max)))
 }
 
-type Groups = BTreeMap<Vec<(String, String)>, Vec<Acc>>;
+/// A group's `GROUP BY` tag values.
+type GroupKey = Vec<(String, String)>;
+type Groups = BTreeMap<GroupKey, Vec<Acc>>;
 
 /// Below this many points to decode, one thread answers faster than several start.
 const PARALLEL_MIN_POINTS: u64 = 500_000;
