@@ -345,7 +345,13 @@ def load_table(results: list[dict]) -> str:
         if r.get("count_mismatch"):
             notes.append(f"COUNT MISMATCH {r['count_mismatch']}")
         if r.get("runs", 1) > 1:
-            notes.append(f"medians of {r['runs']} runs")
+            rates = sorted(x["values_per_second"] for x in r.get("all_runs", [])
+                           if x.get("values_per_second"))
+            peaks = sorted(x["mem_all"]["hwm"] / MIB for x in r.get("all_runs", [])
+                           if "mem_all" in x)
+            notes.append(f"medians of {r['runs']} runs" + (
+                f" (values/s {rates[0]:,.0f}–{rates[-1]:,.0f}" if rates else "") + (
+                f", peak MiB {peaks[0]:.0f}–{peaks[-1]:.0f})" if peaks else ")"))
         out.append(f"* {r['system']}: " + "; ".join(n for n in notes if n))
     out.append("* values/s: field values acknowledged / load wall time, from `ganzhi load` "
                "(the same Rust loader for every system: one thread and keep-alive connection "
@@ -374,12 +380,19 @@ def cmd_load(args):
             f"(for counting afterwards), {time.monotonic()-t0:.1f}s")
     root = tempfile.mkdtemp(prefix="ganzhi-load-", dir=args.tmp)
     results = []
+    runs: dict[str, list[dict]] = {n: [] for n in names}
     try:
+        # Round robin (a b c a b c …): on a shared, noisy machine a quiet or a busy spell is
+        # then spread over the systems instead of landing on one of them.
+        for i in range(args.repeat):
+            for name in names:
+                if args.repeat > 1:
+                    log(f"run {i + 1} of {args.repeat}: {name}")
+                runs[name].append(run_load(name, args, path, ds, root))
         for name in names:
-            runs = [run_load(name, args, path, ds, root) for _ in range(args.repeat)]
-            res = median_run(runs)
+            res = median_run(runs[name])
             if args.repeat > 1:
-                res["all_runs"] = runs
+                res["all_runs"] = runs[name]
             results.append(res)
     finally:
         if not args.keep:
