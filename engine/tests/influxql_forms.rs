@@ -561,3 +561,29 @@ fn builder_runs_like_the_same_text() {
         );
     });
 }
+
+#[test]
+fn wildcard_and_regex_calls() {
+    both(|db| {
+        let r = one(db, "SELECT count(*) FROM noise");
+        assert_eq!(
+            r[0].columns,
+            ["time", "count_alarm", "count_label", "count_level"]
+        );
+        assert_eq!(r[0].rows[0].1, vec![i(3), i(3), i(3)]);
+        let r = one(db, "SELECT max(*) FROM air_quality WHERE station = 's1'");
+        assert_eq!(r[0].columns, ["time", "max_no2", "max_pm25"]);
+        assert_eq!(r[0].rows[0].1, vec![i(4), f(40.0)]);
+        let r = one(
+            db,
+            "SELECT mean(/^pm/) FROM air_quality WHERE station = 's2'",
+        );
+        assert_eq!(r[0].columns, ["time", "mean_pm25"]);
+        assert_eq!(r[0].rows[0].1, vec![f(10.0)]);
+        // Each measurement gets its own fields.
+        let r = one(db, "SELECT count(*) FROM /.*/");
+        assert_eq!(r.len(), 2);
+        assert_eq!(r[0].columns, ["time", "count_no2", "count_pm25"]);
+        assert_eq!(r[0].rows[0].1, vec![i(4), i(7)]);
+    });
+}

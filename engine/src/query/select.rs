@@ -60,8 +60,8 @@ pub(super) fn run_select(
         Some((interval, TimeOffset::Duration(o))) => Some((interval, o)),
         Some((interval, TimeOffset::Now)) => Some((interval, now_ns.rem_euclid(interval))),
     };
-    let shape = Shape::of(s)?;
-    if window.is_some() && matches!(shape, Shape::Raw) {
+    let has_calls = s.fields.iter().any(|f| has_call(&f.expr));
+    if window.is_some() && !has_calls {
         return Err(QueryError::Invalid(
             "GROUP BY requires at least one aggregate function".into(),
         ));
@@ -71,6 +71,13 @@ pub(super) fn run_select(
     for (db_name, measurement) in sources(engine, default_db, &s.sources)? {
         let database = engine.database(&db_name).map_err(engine_err)?;
         let target = Target::new(&database, measurement);
+        // `count(*)`, `mean(/re/)`: one call per matching field of this measurement.
+        let expanded = expand_wildcard_calls(s, &target)?;
+        let s = expanded.as_ref();
+        if s.fields.is_empty() {
+            continue;
+        }
+        let shape = Shape::of(s)?;
         let (tags, filter) = split_condition(condition.as_ref(), &|n| target.is_field(n))?;
         let group_keys = target.group_keys(&s.dimensions)?;
         let plan = Plan {
@@ -88,6 +95,77 @@ pub(super) fn run_select(
         }
     }
     Ok(limit(out, s))
+}
+
+fn has_call(e: &Expr) -> bool {
+    match e {
+        Expr::Call { .. } => true,
+        Expr::BinaryExpr { lhs, rhs, .. } => has_call(lhs) || has_call(rhs),
+        Expr::Paren(inner) => has_call(inner),
+        _ => false,
+    }
+}
+
+/// Replaces each `f(*)` / `f(/re/)` of the SELECT list by `f(field) AS f_field` for every
+/// field of the measurement that matches (numeric fields only, except for `count`, `first`,
+/// `last`, `distinct` and `mode`), as InfluxDB does.
+fn expand_wildcard_calls<'s>(
+    s: &'s SelectStatement,
+    target: &Target<'_>,
+) -> Result<std::borrow::Cow<'s, SelectStatement>, QueryError> {
+    let wild = |args: &[Expr]| {
+        matches!(
+            args.first(),
+            Some(Expr::Wildcard { .. } | Expr::RegexLiteral(_))
+        )
+    };
+    if !s
+        .fields
+        .iter()
+        .any(|f| matches!(&f.expr, Expr::Call { args, .. } if wild(args)))
+    {
+        return Ok(std::borrow::Cow::Borrowed(s));
+    }
+    let mut out = s.clone();
+    out.fields.clear();
+    for f in &s.fields {
+        let Expr::Call { name, args } = &f.expr else {
+            out.fields.push(f.clone());
+            continue;
+        };
+        if !wild(args) {
+            out.fields.push(f.clone());
+            continue;
+        }
+        let re = match &args[0] {
+            Expr::RegexLiteral(p) => Some(compile_regex(p)?),
+            _ => None,
+        };
+        let any_type = matches!(
+            name.as_str(),
+            "count" | "first" | "last" | "distinct" | "mode"
+        );
+        let prefix = f.alias.clone().unwrap_or_else(|| name.clone());
+        for (field, ty) in &target.fields {
+            let numeric = matches!(
+                ty,
+                FieldType::Float | FieldType::Integer | FieldType::Unsigned
+            );
+            if re.as_ref().is_some_and(|r| !r.is_match(field)) || !(any_type || numeric) {
+                continue;
+            }
+            let mut args = args.clone();
+            args[0] = Expr::var(field);
+            out.fields.push(crate::influxql::Field {
+                expr: Expr::Call {
+                    name: name.clone(),
+                    args,
+                },
+                alias: Some(format!("{prefix}_{field}")),
+            });
+        }
+    }
+    Ok(std::borrow::Cow::Owned(out))
 }
 
 /// SOFFSET/SLIMIT over series, then ORDER, OFFSET and LIMIT within each; empty series go.
