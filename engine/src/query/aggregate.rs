@@ -222,24 +222,38 @@ impl Acc {
                 let Some(start) = values.iter().position(|v| !v.is_nan()) else {
                     return;
                 };
-                let (mut lo, mut hi) = (start, start);
-                for (i, v) in values.iter().enumerate().skip(start + 1) {
-                    if v.lt(values[lo]) {
-                        lo = i;
+                let want_min = !matches!(agg, Aggregate::Max);
+                let want_max = !matches!(agg, Aggregate::Min);
+                // The running best stays in a register; strict comparisons keep the earliest
+                // of equal values, as point-by-point adding does.
+                if want_min {
+                    let (mut lo, mut lo_v) = (start, values[start]);
+                    for (i, &v) in values.iter().enumerate().skip(start + 1) {
+                        if v.lt(lo_v) {
+                            lo = i;
+                            lo_v = v;
+                        }
                     }
-                    if values[hi].lt(*v) {
-                        hi = i;
+                    let min = lo_v.num();
+                    if self.min.is_none_or(|(m, _)| min.cmp(m) == Ordering::Less) {
+                        self.min = Some((min, times[lo]));
                     }
                 }
-                let (min, max) = (values[lo].num(), values[hi].num());
-                if self.min.is_none_or(|(m, _)| min.cmp(m) == Ordering::Less) {
-                    self.min = Some((min, times[lo]));
-                }
-                if self
-                    .max
-                    .is_none_or(|(m, _)| max.cmp(m) == Ordering::Greater)
-                {
-                    self.max = Some((max, times[hi]));
+                if want_max {
+                    let (mut hi, mut hi_v) = (start, values[start]);
+                    for (i, &v) in values.iter().enumerate().skip(start + 1) {
+                        if hi_v.lt(v) {
+                            hi = i;
+                            hi_v = v;
+                        }
+                    }
+                    let max = hi_v.num();
+                    if self
+                        .max
+                        .is_none_or(|(m, _)| max.cmp(m) == Ordering::Greater)
+                    {
+                        self.max = Some((max, times[hi]));
+                    }
                 }
             }
             Aggregate::First => {

@@ -141,21 +141,32 @@ pub(crate) fn aggregate(
         stats_ok,
         windows,
         nwin,
-        // Points one window of one thread's single group should expect (a capacity hint).
         budget,
+        // Points one window of the single group should expect (a capacity hint).
         per_window_hint: if q.group_by.is_empty() {
-            (to_decode as usize / nwin / threads).saturating_mul(9) / 8
+            (to_decode as usize / nwin).saturating_mul(9) / 8
         } else {
             0
         },
     };
     let partials: Vec<Result<(Groups, ExecStats)>> = if threads <= 1 {
-        vec![accumulate(&ctx, &series)]
+        vec![accumulate(&ctx, &series, ctx.per_window_hint)]
     } else {
         std::thread::scope(|s| {
             let handles: Vec<_> = series
                 .chunks(per)
-                .map(|chunk| s.spawn(|| accumulate(&ctx, chunk)))
+                .enumerate()
+                .map(|(i, chunk)| {
+                    // The first part's accumulators receive the others' kept values at the
+                    // merge: room for a whole window there, for its share elsewhere.
+                    let hint = if i == 0 {
+                        ctx.per_window_hint
+                    } else {
+                        ctx.per_window_hint / threads
+                    };
+                    let ctx = &ctx;
+                    s.spawn(move || accumulate(ctx, chunk, hint))
+                })
                 .collect();
             handles
                 .into_iter()
@@ -397,7 +408,7 @@ type GroupKey = Vec<(String, String)>;
 type Groups = BTreeMap<GroupKey, Vec<Acc>>;
 
 /// Below this many points to decode, one thread answers faster than several start.
-const PARALLEL_MIN_POINTS: u64 = 500_000;
+const PARALLEL_MIN_POINTS: u64 = 100_000;
 
 /// What every thread of one query shares.
 struct Ctx<'q, 'a> {
@@ -417,6 +428,7 @@ struct Ctx<'q, 'a> {
 fn accumulate(
     ctx: &Ctx<'_, '_>,
     series: &[(SeriesId, Vec<(String, String)>)],
+    reserve: usize,
 ) -> Result<(Groups, ExecStats)> {
     let (q, range, windows) = (ctx.q, ctx.range, ctx.windows);
     let win_of = |t: i64| windows.map_or(0, |w| w.index(t));
@@ -438,7 +450,7 @@ fn accumulate(
             .collect();
         let accs = groups.entry(key).or_insert_with(|| {
             let mut accs = vec![Acc::new(q.aggregate); ctx.nwin];
-            accs.iter_mut().for_each(|a| a.reserve(ctx.per_window_hint));
+            accs.iter_mut().for_each(|a| a.reserve(reserve));
             accs
         });
         let (pushed, column) = collect(
