@@ -125,7 +125,7 @@ pub(crate) fn aggregate(
         })
         .map(|c| u64::from(c.stats.count))
         .sum();
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let cores = budget.threads();
     let threads = if to_decode < PARALLEL_MIN_POINTS {
         1
     } else {

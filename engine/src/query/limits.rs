@@ -20,6 +20,8 @@ pub struct QueryLimits {
     pub timeout: Option<Duration>,
     /// Points one statement may read into memory (0: no limit).
     pub max_points: u64,
+    /// Threads one aggregation may decode on (0: one per core).
+    pub threads: usize,
 }
 
 /// A running query's limits.
@@ -27,6 +29,7 @@ pub struct QueryLimits {
 pub struct Budget {
     deadline: Option<Instant>,
     max_points: u64,
+    threads: usize,
     points: AtomicU64,
 }
 
@@ -39,6 +42,7 @@ impl Budget {
         Budget {
             deadline: limits.timeout.map(|t| Instant::now() + t),
             max_points: limits.max_points,
+            threads: limits.threads,
             points: AtomicU64::new(0),
         }
     }
@@ -48,7 +52,17 @@ impl Budget {
         Budget {
             deadline: self.deadline,
             max_points: self.max_points,
+            threads: self.threads,
             points: AtomicU64::new(0),
+        }
+    }
+
+    /// The threads an aggregation may use.
+    pub fn threads(&self) -> usize {
+        if self.threads > 0 {
+            self.threads
+        } else {
+            std::thread::available_parallelism().map_or(1, |n| n.get())
         }
     }
 
@@ -92,6 +106,7 @@ mod tests {
         let b = Budget::new(QueryLimits {
             timeout: None,
             max_points: 10,
+            threads: 0,
         });
         b.add_points(6).unwrap();
         assert!(b
@@ -103,6 +118,7 @@ mod tests {
         let late = Budget::new(QueryLimits {
             timeout: Some(Duration::ZERO),
             max_points: 0,
+            threads: 0,
         });
         assert!(late
             .check_time()

@@ -133,6 +133,7 @@ pub async fn query(state: &Arc<State>, req: Request<Incoming>) -> Result<Respons
     let engine_limits = ganzhi_engine::QueryLimits {
         timeout: Some(limits.query_timeout),
         max_points: max_values as u64,
+        threads: 0,
     };
     let started = Instant::now();
     let work = move || {
