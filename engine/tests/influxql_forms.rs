@@ -589,3 +589,77 @@ fn wildcard_and_regex_calls() {
         assert_eq!(r[0].rows[0].1, vec![i(4), i(7)]);
     });
 }
+
+/// Every combination of SELECT pieces runs to a result or a clear error, never a panic, on the
+/// memtable and on segments.
+#[test]
+fn statement_combinations_never_panic() {
+    let selects = [
+        "pm25",
+        "*",
+        "pm25, station",
+        "pm25 * 2 + no2",
+        "mean(pm25)",
+        "count(*)",
+        "max(pm25) - min(no2)",
+        "percentile(pm25, 90), first(no2)",
+        "distinct(pm25)",
+        "mode(label)",
+        "integral(pm25)",
+        "sum(label)",
+        "last(alarm), count(label)",
+        "median(nothing)",
+        "nothing",
+    ];
+    let froms = [
+        "air_quality",
+        "noise",
+        "air_quality, noise",
+        "/.*/",
+        "missing",
+    ];
+    let wheres = [
+        "",
+        " WHERE time >= 30s AND time < 150s",
+        " WHERE station =~ /s[12]/ OR pm25 > 20",
+        " WHERE pm25 > 10 AND (district = 'd1' OR level < 60)",
+        " WHERE alarm = true",
+        " WHERE time > 1000s",
+    ];
+    let groups = [
+        "",
+        " GROUP BY time(1m)",
+        " GROUP BY time(45s, 10s), district",
+        " GROUP BY *",
+        " GROUP BY /st/ fill(linear)",
+        " GROUP BY time(2m) fill(previous) ORDER BY time DESC LIMIT 2 SLIMIT 1",
+        " GROUP BY time(1m) fill(7) OFFSET 1 SOFFSET 1",
+    ];
+    for flushed in [false, true] {
+        let (_dir, db) = open();
+        if flushed {
+            db.flush().unwrap();
+        }
+        let mut answered = 0;
+        for s in selects {
+            for f in froms {
+                for w in wheres {
+                    for g in groups {
+                        let q = format!("SELECT {s} FROM {f}{w}{g}");
+                        let r = db.query("city", &q).unwrap_or_else(|e| panic!("{q}: {e}"));
+                        assert_eq!(r.len(), 1, "{q}");
+                        if let Ok(series) = &r[0] {
+                            answered += 1;
+                            for s in series {
+                                for (_, row) in &s.rows {
+                                    assert_eq!(row.len() + 1, s.columns.len(), "{q}");
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert!(answered > 1000, "only {answered} statements answered");
+    }
+}
