@@ -259,6 +259,12 @@ fn mode_distinct_integral_and_text_fields() {
             "SELECT count(label), first(label), last(alarm) FROM noise",
         );
         assert_eq!(r[0].rows[0].1, vec![i(3), s("ok"), b(false)]);
+        // Percentile is a selector: an integer field gives an integer; median is a float.
+        let r = one(
+            db,
+            "SELECT percentile(no2, 50), median(no2) FROM air_quality",
+        );
+        assert_eq!(r[0].rows[0].1, vec![i(2), f(2.5)]);
         // Trapezoids: (10+20)/2*60 + (20+30)/2*60 + (30+40)/2*60 = 4500 value·s = 75 value·min.
         let r = one(
             db,

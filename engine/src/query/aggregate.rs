@@ -180,8 +180,10 @@ impl Acc {
 
     pub fn add(&mut self, t: i64, v: Num) {
         if self.keep_values {
-            // Stddev, median and percentile need the values and nothing else.
+            // Stddev, median and percentile need the values (and their type) only.
             self.count += 1;
+            self.is_float |= matches!(v, Num::F(_));
+            self.is_unsigned |= matches!(v, Num::U(_));
             self.values.push(v.as_f64());
             return;
         }
@@ -271,6 +273,11 @@ impl Acc {
                 }
             }
             Aggregate::Stddev | Aggregate::Median | Aggregate::Percentile(_) => {
+                match values[0].num() {
+                    Num::F(_) => self.is_float = true,
+                    Num::U(_) => self.is_unsigned = true,
+                    Num::I(_) => {}
+                }
                 self.values.extend(values.iter().map(|v| v.num().as_f64()));
             }
         }
@@ -468,7 +475,17 @@ impl Acc {
                 let n = v.len() as f64;
                 let i = ((n * p / 100.0 + 0.5).floor() as i64 - 1).clamp(0, v.len() as i64 - 1);
                 let (_, x, _) = v.select_nth_unstable_by(i as usize, f64::total_cmp);
-                (FieldValue::Float(*x), None)
+                // A selector: the point's own value, in its field's type (integers are exact
+                // in the f64 they were kept as up to 2^53).
+                let x = *x;
+                let value = if self.is_float {
+                    FieldValue::Float(x)
+                } else if self.is_unsigned {
+                    FieldValue::Unsigned(x as u64)
+                } else {
+                    FieldValue::Integer(x as i64)
+                };
+                (value, None)
             }
         })
     }
