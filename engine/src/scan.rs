@@ -79,6 +79,16 @@ impl TagPredicate {
         TagPredicate::Eq(k.into(), v.into())
     }
 
+    /// A tag that every matching series has with this (non-empty) value, if the predicate
+    /// requires one: what an index can look up instead of testing every series.
+    pub fn required_eq(&self) -> Option<(&str, &str)> {
+        match self {
+            TagPredicate::Eq(k, v) if !v.is_empty() => Some((k, v)),
+            TagPredicate::And(ps) => ps.iter().find_map(TagPredicate::required_eq),
+            _ => None,
+        }
+    }
+
     /// Whether a series with these tags (sorted by key) matches.
     pub fn matches(&self, tags: &[(String, String)]) -> bool {
         let tag = |k: &str| {
@@ -140,15 +150,7 @@ pub(crate) fn scan(
         }
     };
     // (id, key, tags) of the matching series, ascending by key.
-    let series: Vec<_> = db
-        .index()
-        .measurement_series(measurement)
-        .into_iter()
-        .filter_map(|(id, key)| {
-            let (_, tag_list) = crate::line_protocol::parse_series_key(&key)?;
-            tags.matches(&tag_list).then_some((id, key, tag_list))
-        })
-        .collect();
+    let series: Vec<_> = db.index().matching_series(measurement, tags);
     let snapshot = db.snapshot();
     let wanted: Vec<(FieldId, FieldType)> = selected.iter().map(|(f, _, t)| (*f, *t)).collect();
 

@@ -21,6 +21,7 @@ use std::sync::Arc;
 
 use crate::batch::SeriesId;
 use crate::line_protocol::parse_series_key;
+use crate::scan::TagPredicate;
 use crate::series_file::SeriesFile;
 
 /// A series created since the series file was written.
@@ -215,6 +216,54 @@ impl SeriesIndex {
             }
             if let Some(e) = self.by_id.get(id) {
                 out.push((*id, e.key.to_string()));
+            }
+        }
+        out.sort_by(|a, b| a.1.cmp(&b.1));
+        out
+    }
+
+    /// The series of `measurement` whose tags match `pred`, as (id, key, tags), ascending by
+    /// key; hidden ones left out. When `pred` requires a tag to equal a non-empty value, the
+    /// series file's postings of that value are the candidates: only their keys are read and
+    /// parsed, not every key of the measurement.
+    pub fn matching_series(
+        &self,
+        measurement: &str,
+        pred: &TagPredicate,
+    ) -> Vec<(SeriesId, String, Vec<(String, String)>)> {
+        let mut out = Vec::new();
+        let hidden = !self.hidden.is_empty();
+        let mut consider = |id: SeriesId, key: &str| {
+            if hidden && self.hidden.contains(&id) {
+                return;
+            }
+            if let Some((_, tags)) = parse_series_key(key) {
+                if pred.matches(&tags) {
+                    out.push((id, key.to_owned(), tags));
+                }
+            }
+        };
+        if let Some(f) = &self.file {
+            match pred.required_eq() {
+                Some((k, v)) => {
+                    for id in f.postings(measurement, k, v) {
+                        if let Some(key) = f.key_of(id) {
+                            consider(SeriesId(id), key);
+                        }
+                    }
+                }
+                None => {
+                    for id in f.measurement_series(measurement) {
+                        if let Some(key) = f.key_of(id) {
+                            consider(SeriesId(id), key);
+                        }
+                    }
+                }
+            }
+        }
+        for id in self.by_measurement.get(measurement).into_iter().flatten() {
+            if let Some(e) = self.by_id.get(id) {
+                consider(*id, &e.key);
             }
         }
         out.sort_by(|a, b| a.1.cmp(&b.1));
@@ -452,5 +501,59 @@ mod tests {
         assert!(index.unhide(SeriesId(0)) && index.unhide(c));
         assert!(!index.has_hidden());
         assert_eq!(index.tag_keys("air"), vec!["district", "station"]);
+    }
+
+    #[test]
+    fn matching_series_through_postings_agrees_with_testing_every_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("series.idx");
+        let file_series = [
+            "air,district=n,station=a",
+            "air,district=n,station=b",
+            "air,district=s,station=c",
+            "air,station=d",
+        ];
+        SeriesFile::write(
+            &path,
+            file_series.iter().enumerate().map(|(i, k)| (i as u64, *k)),
+        )
+        .unwrap();
+        let mut index = SeriesIndex::with_file(Some(Arc::new(SeriesFile::open(&path).unwrap())));
+        index.get_or_create("air,district=n,station=e", "air");
+        index.hide(&[SeriesId(1)]);
+        let preds = [
+            TagPredicate::All,
+            TagPredicate::eq("district", "n"),
+            TagPredicate::eq("district", ""),
+            TagPredicate::And(vec![
+                TagPredicate::NotEq("station".into(), "a".into()),
+                TagPredicate::eq("district", "n"),
+            ]),
+            TagPredicate::Or(vec![
+                TagPredicate::eq("station", "c"),
+                TagPredicate::eq("station", "d"),
+            ]),
+            TagPredicate::eq("district", "nowhere"),
+        ];
+        for p in &preds {
+            let got: Vec<String> = index
+                .matching_series("air", p)
+                .into_iter()
+                .map(|(_, k, _)| k)
+                .collect();
+            let want: Vec<String> = index
+                .measurement_series("air")
+                .into_iter()
+                .filter(|(_, k)| parse_series_key(k).is_some_and(|(_, t)| p.matches(&t)))
+                .map(|(_, k)| k)
+                .collect();
+            assert_eq!(got, want, "{p:?}");
+        }
+        let n: Vec<String> = index
+            .matching_series("air", &TagPredicate::eq("district", "n"))
+            .into_iter()
+            .map(|(_, k, _)| k)
+            .collect();
+        assert_eq!(n, ["air,district=n,station=a", "air,district=n,station=e"]);
     }
 }

@@ -76,12 +76,9 @@ pub(crate) fn aggregate(
     }
     let series: Vec<(SeriesId, Vec<(String, String)>)> = db
         .index()
-        .measurement_series(q.measurement)
+        .matching_series(q.measurement, q.tags)
         .into_iter()
-        .filter_map(|(id, key)| {
-            let (_, tags) = crate::line_protocol::parse_series_key(&key)?;
-            q.tags.matches(&tags).then_some((id, tags))
-        })
+        .map(|(id, _, tags)| (id, tags))
         .collect();
     let snapshot = db.snapshot();
 

@@ -15,7 +15,6 @@ use super::statement::{QueryError, ResultSeries};
 use crate::database::Database;
 use crate::db::{DatabaseOptions, Db};
 use crate::influxql::{Expr, MeasurementName, Source, Statement, TagKeyMatch};
-use crate::line_protocol::parse_series_key;
 use crate::model::{FieldType, FieldValue};
 use crate::scan::{TagPredicate, TimeRange};
 
@@ -73,12 +72,9 @@ fn matching_series(
 ) -> Vec<(String, Vec<(String, String)>)> {
     database
         .index()
-        .measurement_series(measurement)
+        .matching_series(measurement, pred)
         .into_iter()
-        .filter_map(|(_, key)| {
-            let (_, tags) = parse_series_key(&key)?;
-            pred.matches(&tags).then_some((key, tags))
-        })
+        .map(|(_, key, tags)| (key, tags))
         .collect()
 }
 

@@ -681,13 +681,9 @@ impl Plan<'_> {
         };
         let series: Vec<_> = database
             .index()
-            .measurement_series(&self.target.measurement)
+            .matching_series(&self.target.measurement, self.tags)
             .into_iter()
-            .filter(|(_, key)| {
-                crate::line_protocol::parse_series_key(key)
-                    .is_some_and(|(_, tags)| self.tags.matches(&tags))
-            })
-            .map(|(id, _)| id)
+            .map(|(id, _, _)| id)
             .collect();
         let snapshot = database.snapshot();
         let range = self.range;
