@@ -22,6 +22,9 @@ use std::sync::Arc;
 use crate::batch::SeriesId;
 use crate::line_protocol::parse_series_key;
 use crate::scan::TagPredicate;
+
+/// A series a predicate matched: its id, key and tags (sorted by key).
+pub type MatchedSeries = (SeriesId, String, Vec<(String, String)>);
 use crate::series_file::SeriesFile;
 
 /// A series created since the series file was written.
@@ -226,11 +229,7 @@ impl SeriesIndex {
     /// key; hidden ones left out. When `pred` requires a tag to equal a non-empty value, the
     /// series file's postings of that value are the candidates: only their keys are read and
     /// parsed, not every key of the measurement.
-    pub fn matching_series(
-        &self,
-        measurement: &str,
-        pred: &TagPredicate,
-    ) -> Vec<(SeriesId, String, Vec<(String, String)>)> {
+    pub fn matching_series(&self, measurement: &str, pred: &TagPredicate) -> Vec<MatchedSeries> {
         let mut out = Vec::new();
         let hidden = !self.hidden.is_empty();
         let mut consider = |id: SeriesId, key: &str| {
