@@ -427,6 +427,9 @@ impl Db {
         if resolver.batch.is_empty() {
             return Ok(summary);
         }
+        self.inner
+            .maintenance
+            .wait_for_room(|| self.memtable_bytes(), &self.inner.options);
         let mut record = Vec::new();
         wal::record::encode_write(database.id, &resolver.batch, &mut record);
         let seq = {
@@ -498,9 +501,18 @@ impl Db {
     /// Runs compaction: with `full`, merges every partition's segments into one; otherwise
     /// what the policy picks.
     pub fn compact(&self, full: bool) -> Result<()> {
+        self.compact_unless(full, || false)
+    }
+
+    /// [`Db::compact`], stopping between two merges once `stop` says so (the background
+    /// thread: a flush that became due goes first, so the memtables do not grow meanwhile).
+    pub(crate) fn compact_unless(&self, full: bool, stop: impl Fn() -> bool) -> Result<()> {
         for db in self.all_databases() {
             let runs = compaction::plan(&db, &self.inner.options.compaction, full)?;
             for run in runs {
+                if stop() {
+                    return Ok(());
+                }
                 compaction::compact(&db, &run, self.inner.options.block_rows)?;
             }
         }

@@ -9,6 +9,7 @@
 //! series, dropped fields), because the WAL segments holding their records are about to go; it
 //! is written even when there is nothing to flush if one of those changed.
 
+use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -18,7 +19,7 @@ use crate::error::Result;
 use crate::manifest::{partition_of, SegmentEntry};
 use crate::memtable::Column;
 use crate::merge::merge_runs;
-use crate::segment::{write_segment, Segment, SeriesData};
+use crate::segment::{Segment, SegmentWriter, SeriesData};
 use crate::series_file::{SeriesFile, SeriesFileError};
 use crate::tombstone;
 
@@ -94,7 +95,12 @@ pub fn flush_frozen(db: &Database, wal_replay_from: u64, block_rows: usize) -> R
     };
     keyed.sort();
 
-    let mut partitions: BTreeMap<i64, Vec<SeriesData>> = BTreeMap::new();
+    let order = manifest.next_order;
+    let mut next = manifest.clone();
+    next.next_order += 1;
+    // One writer per partition, fed series by series in key order: memory holds one series'
+    // columns at a time (plus each writer's index), never a copy of the frozen memtables.
+    let mut writers: BTreeMap<i64, (u64, SegmentWriter)> = BTreeMap::new();
     for (key, sid) in keyed {
         // Each field merged across the frozen memtables (later ones win).
         let mut fields: BTreeMap<crate::batch::FieldId, Vec<Column>> = BTreeMap::new();
@@ -103,34 +109,35 @@ pub fn flush_frozen(db: &Database, wal_replay_from: u64, block_rows: usize) -> R
                 fields.entry(fid).or_default().push(col);
             }
         }
+        let mut parts: BTreeMap<i64, Vec<(crate::batch::FieldId, Column)>> = BTreeMap::new();
         for (fid, runs) in fields {
             let t = runs[0].values.field_type();
             let merged = merge_runs(t, runs);
             for (partition, part) in split_by_partition(merged, partition_ns) {
-                let series = partitions.entry(partition).or_default();
-                if series.last().is_none_or(|s| s.id != sid) {
-                    series.push(SeriesData {
-                        id: sid,
-                        key: key.clone(),
-                        fields: Vec::new(),
-                    });
-                }
-                if let Some(s) = series.last_mut() {
-                    s.fields.push((fid, part));
-                }
+                parts.entry(partition).or_default().push((fid, part));
             }
+        }
+        for (partition, fields) in parts {
+            let (_, writer) = match writers.entry(partition) {
+                Entry::Occupied(o) => o.into_mut(),
+                Entry::Vacant(v) => {
+                    let id = next.next_segment_id;
+                    next.next_segment_id += 1;
+                    v.insert((id, SegmentWriter::create(&db.segment_path(id), block_rows)?))
+                }
+            };
+            writer.add(&SeriesData {
+                id: sid,
+                key: key.clone(),
+                fields,
+            })?;
         }
     }
 
-    let order = manifest.next_order;
-    let mut next = manifest.clone();
-    next.next_order += 1;
     let mut written = Vec::new();
-    for (partition, series) in partitions {
-        let id = next.next_segment_id;
-        next.next_segment_id += 1;
+    for (partition, (id, writer)) in writers {
+        let summary = writer.finish()?;
         let path = db.segment_path(id);
-        let summary = write_segment(&path, &series, block_rows)?;
         let entry = SegmentEntry {
             id,
             order,

@@ -24,12 +24,16 @@ pub struct Maintenance {
 struct Shared {
     signal: Mutex<Signal>,
     wake: Condvar,
+    /// Notified when a background flush ends, for writers held back by [`Maintenance::wait_for_room`].
+    flushed: Condvar,
 }
 
 #[derive(Default)]
 struct Signal {
     stop: bool,
     flush_wanted: bool,
+    /// A background flush is running.
+    flushing: bool,
     /// When the oldest write not yet flushed arrived.
     first_unflushed: Option<Instant>,
 }
@@ -49,10 +53,36 @@ impl Maintenance {
         }
     }
 
+    /// Holds a writer back while the active memtables hold at least twice `memtable_bytes`
+    /// and a background flush is due or running, until that flush ends. Writes arriving
+    /// faster than flushes can write segments would otherwise grow the memtables without
+    /// bound (the frozen one stays in memory until its flush is done, so memory is about
+    /// three times `memtable_bytes` at most). The caller holds no lock.
+    pub fn wait_for_room(&self, memtable_bytes: impl Fn() -> usize, options: &Options) {
+        if !options.background_maintenance {
+            return; // nothing would ever flush
+        }
+        let limit = options.memtable_bytes.saturating_mul(2);
+        loop {
+            let full = memtable_bytes() >= limit;
+            let s = lock(&self.shared.signal);
+            if !full || s.stop || !(s.flush_wanted || s.flushing) {
+                return;
+            }
+            // Bounded, so a size read just before the flush ended is read again soon.
+            let _ = self
+                .shared
+                .flushed
+                .wait_timeout(s, Duration::from_millis(20))
+                .unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
     /// Stops and joins the threads (unless called from one of them).
     pub fn stop(&self) {
         lock(&self.shared.signal).stop = true;
         self.shared.wake.notify_all();
+        self.shared.flushed.notify_all();
         let me = std::thread::current().id();
         for t in lock(&self.threads).drain(..) {
             if t.thread().id() != me {
@@ -129,6 +159,7 @@ fn worker(shared: &Shared, weak: Weak<Inner>) {
             let due = s.flush_wanted || old;
             if due {
                 s.flush_wanted = false;
+                s.flushing = true;
                 s.first_unflushed = None;
             }
             due
@@ -136,8 +167,10 @@ fn worker(shared: &Shared, weak: Weak<Inner>) {
         let m = &db.inner.maintenance;
         if due {
             m.record(db.flush());
+            lock(&shared.signal).flushing = false;
+            shared.flushed.notify_all();
         }
-        m.record(db.compact(false));
+        m.record(db.compact_unless(false, || lock(&shared.signal).flush_wanted));
         m.record(db.enforce_retention().map(|_| ()));
     }
 }

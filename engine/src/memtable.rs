@@ -39,7 +39,8 @@ impl Values {
         }
     }
 
-    /// Appends `v`; returns the bytes it takes, or `None` if its type is not the column's.
+    /// Appends `v`; returns the heap bytes it took outside the vector (a string's text), or
+    /// `None` if its type is not the column's.
     fn push(&mut self, v: &OwnedFieldValue) -> Option<usize> {
         match (self, v) {
             (Values::Float(c), FieldValue::Float(x)) => c.push(*x),
@@ -47,12 +48,33 @@ impl Values {
             (Values::Unsigned(c), FieldValue::Unsigned(x)) => c.push(*x),
             (Values::String(c), FieldValue::String(s)) => {
                 c.push(Box::from(s.as_ref()));
-                return Some(16 + s.len());
+                return Some(s.len());
             }
             (Values::Boolean(c), FieldValue::Boolean(x)) => c.push(*x),
             _ => return None,
         }
-        Some(8)
+        Some(0)
+    }
+
+    fn reserve_exact(&mut self, more: usize) {
+        match self {
+            Values::Float(c) => c.reserve_exact(more),
+            Values::Integer(c) => c.reserve_exact(more),
+            Values::Unsigned(c) => c.reserve_exact(more),
+            Values::String(c) => c.reserve_exact(more),
+            Values::Boolean(c) => c.reserve_exact(more),
+        }
+    }
+
+    /// Bytes the vector has allocated (its capacity, not its length).
+    fn capacity_bytes(&self) -> usize {
+        match self {
+            Values::Float(c) => c.capacity() * 8,
+            Values::Integer(c) => c.capacity() * 8,
+            Values::Unsigned(c) => c.capacity() * 8,
+            Values::String(c) => c.capacity() * 16,
+            Values::Boolean(c) => c.capacity(),
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -158,15 +180,31 @@ impl Column {
         self.times.is_empty()
     }
 
+    /// Appends a point; returns the heap bytes it cost: the vectors' growth when they
+    /// reallocate (so the memtable's count is what it has allocated, slack included, not 16
+    /// bytes a value), plus a string's text.
     fn push(&mut self, time: i64, v: &OwnedFieldValue) -> Option<usize> {
-        let bytes = self.values.push(v)?;
+        let before = self.heap_bytes();
+        if self.times.len() == self.times.capacity() {
+            // Grow by a quarter, not double: a full memtable then holds at most 25% slack
+            // (12% on average) instead of up to 100%, and its columns, which fill in step
+            // when series are sampled alike, do not all double at once.
+            let more = (self.times.len() / 4).max(16);
+            self.times.reserve_exact(more);
+            self.values.reserve_exact(more);
+        }
+        let text = self.values.push(v)?;
         if let Some(&last) = self.times.last() {
             if time <= last {
                 self.normalized = false;
             }
         }
         self.times.push(time);
-        Some(bytes + 8)
+        Some(self.heap_bytes() - before + text)
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.times.capacity() * 8 + self.values.capacity_bytes()
     }
 
     /// Sorts by time and keeps only the last write of each timestamp.

@@ -233,3 +233,44 @@ fn readers_see_consistent_snapshots_through_flush_and_compaction() {
         .unwrap();
     assert_eq!(all[0].rows.len(), BATCHES * LINES);
 }
+
+/// Writers outpacing the background flush of a tiny memtable are held back until it ends
+/// (`Maintenance::wait_for_room`): every write still completes, none is lost, and the active
+/// memtable stays within a bound instead of growing with the input.
+#[test]
+fn writers_wait_for_a_flush_when_the_memtable_is_full() {
+    let dir = tempfile::tempdir().unwrap();
+    let limit = 16 << 10;
+    let db = Db::open(
+        dir.path(),
+        Options {
+            fsync: Fsync::Never,
+            memtable_bytes: limit,
+            ..Options::default()
+        },
+    )
+    .unwrap();
+    db.create_database("city").unwrap();
+    let peak = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        for w in 0..4 {
+            let (db, peak) = (db.clone(), &peak);
+            s.spawn(move || {
+                for b in 0..BATCHES {
+                    db.write_lines("city", body(w, b).as_bytes(), Precision::Nanoseconds)
+                        .unwrap();
+                    peak.fetch_max(db.memtable_bytes(), Ordering::Relaxed);
+                }
+            });
+        }
+    });
+    // Twice the limit before a writer waits, plus what the four writers add meanwhile.
+    let peak = peak.load(Ordering::Relaxed);
+    assert!(peak < 8 * limit, "active memtable reached {peak} bytes");
+    db.flush().unwrap();
+    let all = db
+        .scan("city", "traffic", &TagPredicate::All, &[], TimeRange::ALL)
+        .unwrap();
+    let points: usize = all.iter().map(|s| s.rows.len()).sum();
+    assert_eq!(points, 4 * BATCHES * LINES);
+}

@@ -35,7 +35,7 @@ pub struct ServeArgs {
     /// or an interval such as `100ms`. [default: always]
     #[arg(long, env = "GANZHI_FSYNC", value_name = "MODE")]
     pub fsync: Option<String>,
-    /// Flush the memtables to segments once they hold this much. [default: 64MiB]
+    /// Flush the memtables to segments once they hold this much. [default: 12MiB]
     #[arg(long, env = "GANZHI_MEMTABLE_BYTES", value_name = "SIZE")]
     pub memtable_bytes: Option<String>,
     /// Create a database on its first write instead of answering 404. [default: false]
