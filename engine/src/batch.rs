@@ -53,6 +53,26 @@ pub struct Batch {
 }
 
 impl Batch {
+    /// Empties the batch, keeping its vectors' capacity for the next one.
+    pub fn clear(&mut self) {
+        self.new_series.clear();
+        self.new_fields.clear();
+        self.series.clear();
+        self.times.clear();
+        self.field_end.clear();
+        self.field_ids.clear();
+        self.values.clear();
+    }
+
+    /// Bytes its vectors have allocated (roughly: strings not counted).
+    pub fn capacity_bytes(&self) -> usize {
+        self.series.capacity() * 8
+            + self.times.capacity() * 8
+            + self.field_end.capacity() * 4
+            + self.field_ids.capacity() * 4
+            + self.values.capacity() * std::mem::size_of::<OwnedFieldValue>()
+    }
+
     pub fn point_count(&self) -> usize {
         self.series.len()
     }
