@@ -15,7 +15,7 @@ use std::fs;
 use std::sync::Arc;
 
 use crate::batch::{FieldId, SeriesId};
-use crate::database::{Database, LiveSegment};
+use crate::database::{Activity, Database, LiveSegment};
 use crate::error::Result;
 use crate::manifest::SegmentEntry;
 use crate::memtable::Column;
@@ -113,6 +113,7 @@ pub fn pick(
 /// Merges the segments `ids` (one partition, a contiguous run) into one; a single segment is
 /// rewritten without its deleted points.
 pub fn compact(db: &Database, ids: &[u64], block_rows: usize) -> Result<()> {
+    let started = std::time::Instant::now();
     let mut manifest = db.maintenance();
     if db.is_dropped() {
         return Ok(());
@@ -209,6 +210,7 @@ pub fn compact(db: &Database, ids: &[u64], block_rows: usize) -> Result<()> {
         bytes: summary.bytes,
         values: summary.values,
     };
+    let entry_values = entry.values;
     let output = output.map(|segment| Arc::new(LiveSegment { entry, segment }));
     let mut next = manifest.clone();
     next.next_segment_id += 1;
@@ -232,6 +234,10 @@ pub fn compact(db: &Database, ids: &[u64], block_rows: usize) -> Result<()> {
         st.tombstones = Arc::new(next.tombstones.clone());
     }
     *manifest = next;
+    let a = &db.activity;
+    Activity::add(&a.compactions, 1);
+    Activity::add(&a.compacted_values, entry_values);
+    Activity::add(&a.compaction_nanos, started.elapsed().as_nanos() as u64);
     // Readers still holding an input keep its mapping alive; the name can go now.
     for input in &inputs {
         let _ = fs::remove_file(input.segment.path());

@@ -11,7 +11,7 @@
 use std::collections::HashSet;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::batch::{Batch, DbId, SeriesId};
@@ -86,6 +86,29 @@ pub struct Database {
     /// Whether the index has hidden series: the write path checks this before paying for a
     /// lookup (see [`Database::apply`]).
     has_hidden: AtomicBool,
+    /// What flushes, compactions and retention have done since open (for metrics).
+    pub activity: Activity,
+}
+
+/// Counters of the background work on one database since it was opened: flushes and
+/// compactions that wrote something, with the values they wrote and the time they took,
+/// and the segments retention dropped. Relaxed atomics: each is exact, a reader may see one
+/// updated before another.
+#[derive(Debug, Default)]
+pub struct Activity {
+    pub flushes: AtomicU64,
+    pub flushed_values: AtomicU64,
+    pub flush_nanos: AtomicU64,
+    pub compactions: AtomicU64,
+    pub compacted_values: AtomicU64,
+    pub compaction_nanos: AtomicU64,
+    pub retention_dropped_segments: AtomicU64,
+}
+
+impl Activity {
+    pub(crate) fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 impl Database {
@@ -184,6 +207,7 @@ impl Database {
             damaged,
             dropped: AtomicBool::new(false),
             has_hidden,
+            activity: Activity::default(),
         })
     }
 

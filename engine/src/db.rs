@@ -137,6 +137,22 @@ impl Default for DatabaseOptions {
     }
 }
 
+/// Flushes, compactions and retention since the engine opened (see
+/// [`Db::maintenance_stats`]): those run in the background and those asked for.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct MaintenanceStats {
+    /// Flushes that wrote segments, and the field values they wrote.
+    pub flushes: u64,
+    pub flushed_values: u64,
+    pub flush_seconds: f64,
+    /// Compactions that replaced segments, and the field values they rewrote.
+    pub compactions: u64,
+    pub compacted_values: u64,
+    pub compaction_seconds: f64,
+    /// Segments retention dropped.
+    pub retention_dropped_segments: u64,
+}
+
 /// The engine: cheap to clone (an `Arc`), `Send + Sync`, usable from any number of threads.
 #[derive(Clone)]
 pub struct Db {
@@ -347,6 +363,23 @@ impl Db {
         next.store(db.dir())?;
         *manifest = next;
         Ok(())
+    }
+
+    /// What background and requested maintenance did since open, over every database.
+    pub fn maintenance_stats(&self) -> MaintenanceStats {
+        use std::sync::atomic::Ordering::Relaxed;
+        let mut s = MaintenanceStats::default();
+        for db in self.all_databases() {
+            let a = &db.activity;
+            s.flushes += a.flushes.load(Relaxed);
+            s.flushed_values += a.flushed_values.load(Relaxed);
+            s.flush_seconds += a.flush_nanos.load(Relaxed) as f64 / 1e9;
+            s.compactions += a.compactions.load(Relaxed);
+            s.compacted_values += a.compacted_values.load(Relaxed);
+            s.compaction_seconds += a.compaction_nanos.load(Relaxed) as f64 / 1e9;
+            s.retention_dropped_segments += a.retention_dropped_segments.load(Relaxed);
+        }
+        s
     }
 
     /// A database's partition width and retention. Waits for a running flush or compaction

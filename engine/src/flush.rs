@@ -13,7 +13,7 @@ use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::database::{Database, LiveSegment};
+use crate::database::{Activity, Database, LiveSegment};
 use crate::error::Error;
 use crate::error::Result;
 use crate::manifest::{partition_of, SegmentEntry};
@@ -46,6 +46,7 @@ fn series_file_error(path: &std::path::Path, e: SeriesFileError) -> Error {
 /// Writes `db`'s frozen memtables to segments and swaps them in. `wal_replay_from` is the
 /// first WAL segment whose records are not in the frozen memtables.
 pub fn flush_frozen(db: &Database, wal_replay_from: u64, block_rows: usize) -> Result<()> {
+    let started = std::time::Instant::now();
     let mut manifest = db.maintenance();
     if db.is_dropped() {
         return Ok(());
@@ -205,6 +206,11 @@ pub fn flush_frozen(db: &Database, wal_replay_from: u64, block_rows: usize) -> R
         }
     }
 
+    let values: u64 = written.iter().map(|s| s.entry.values).sum();
+    let a = &db.activity;
+    Activity::add(&a.flushes, 1);
+    Activity::add(&a.flushed_values, values);
+    Activity::add(&a.flush_nanos, started.elapsed().as_nanos() as u64);
     let mut st = db.state_mut();
     st.frozen.drain(..frozen.len());
     st.segments.extend(written);

@@ -46,7 +46,7 @@ pub mod wal;
 mod write;
 
 pub use compaction::CompactionPolicy;
-pub use db::{DatabaseOptions, Db, Options, SeriesCount};
+pub use db::{DatabaseOptions, Db, MaintenanceStats, Options, SeriesCount};
 pub use error::{Error, RejectedLine, Result, WriteSummary};
 pub use model::{FieldType, FieldValue, OwnedFieldValue, Precision};
 pub use point::Point;

@@ -4,7 +4,7 @@
 use std::fs;
 use std::sync::Arc;
 
-use crate::database::Database;
+use crate::database::{Activity, Database};
 use crate::error::Result;
 
 /// Drops `db`'s segments whose partition ends at or before `now - retention`; returns how many.
@@ -49,5 +49,6 @@ pub fn enforce(db: &Database, now: i64) -> Result<usize> {
         let path = db.segment_path(*id);
         let _ = fs::remove_file(path);
     }
+    Activity::add(&db.activity.retention_dropped_segments, doomed.len() as u64);
     Ok(doomed.len())
 }

@@ -335,3 +335,30 @@ fn a_damaged_series_file_is_rebuilt_from_the_segments() {
     assert_eq!(db.series_count("city").unwrap().total, 3);
     assert!(river.exists());
 }
+
+#[test]
+fn maintenance_stats_count_flushes_and_compactions() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::open(dir.path(), options()).unwrap();
+    db.create_database("city").unwrap();
+    assert_eq!(
+        db.maintenance_stats(),
+        ganzhi_engine::MaintenanceStats::default()
+    );
+    for part in 0..2 {
+        let body: String = (0..10)
+            .map(|i| format!("river,gauge=g level={i} {}\n", part * 1000 + i))
+            .collect();
+        db.write_lines("city", body.as_bytes(), Precision::Seconds)
+            .unwrap();
+        db.flush().unwrap();
+    }
+    db.flush().unwrap(); // nothing to write: not counted
+    let s = db.maintenance_stats();
+    assert_eq!((s.flushes, s.flushed_values), (2, 20));
+    assert!(s.flush_seconds > 0.0);
+    db.compact(true).unwrap();
+    let s = db.maintenance_stats();
+    assert!(s.compactions >= 1, "{s:?}");
+    assert_eq!(s.compacted_values, 20);
+}

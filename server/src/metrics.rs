@@ -324,6 +324,47 @@ impl Metrics {
             "Segment files that failed validation at open (kept out of reads).",
             db.damaged_segments().len() as f64,
         );
+        let m = db.maintenance_stats();
+        for (name, help, value) in [
+            (
+                "ganzhi_engine_flushes_total",
+                "Flushes that wrote segments, background and requested.",
+                m.flushes as f64,
+            ),
+            (
+                "ganzhi_engine_flushed_values_total",
+                "Field values written to segments by flushes.",
+                m.flushed_values as f64,
+            ),
+            (
+                "ganzhi_engine_flush_seconds_total",
+                "Time spent flushing.",
+                m.flush_seconds,
+            ),
+            (
+                "ganzhi_engine_compactions_total",
+                "Compactions that replaced segments, background and requested.",
+                m.compactions as f64,
+            ),
+            (
+                "ganzhi_engine_compacted_values_total",
+                "Field values rewritten by compactions.",
+                m.compacted_values as f64,
+            ),
+            (
+                "ganzhi_engine_compaction_seconds_total",
+                "Time spent compacting.",
+                m.compaction_seconds,
+            ),
+            (
+                "ganzhi_engine_retention_dropped_segments_total",
+                "Segments dropped by retention.",
+                m.retention_dropped_segments as f64,
+            ),
+        ] {
+            header(o, name, "counter", help);
+            let _ = writeln!(o, "{name} {value}");
+        }
         gauge(
             o,
             "ganzhi_maintenance_error",

@@ -58,6 +58,9 @@ fn flush_and_compact_answer_when_done() {
         assert!(r.body.contains("\"disk_bytes\":"), "{}", r.body);
     }
     assert_eq!(s.metric("ganzhi_flushes_total"), Some(3.0));
+    // The engine's own counters see every flush, requested or background.
+    assert_eq!(s.metric("ganzhi_engine_flushes_total"), Some(3.0));
+    assert_eq!(s.metric("ganzhi_engine_flushed_values_total"), Some(3.0));
     assert_eq!(s.metric("ganzhi_memtable_bytes"), Some(0.0));
     s.post("/internal/compact", &[], &[], b"").expect(200);
     assert_eq!(s.metric("ganzhi_compactions_total"), Some(1.0));
