@@ -609,6 +609,36 @@ impl Slots {
     fn width(&self) -> usize {
         self.fields.len() + self.tags.len()
     }
+
+    /// Puts a series' tag values in their slots; returns where each field slot is in the
+    /// series' rows.
+    fn bind_series(
+        &self,
+        sr: &crate::scan::SeriesRows,
+        row_slots: &mut [Option<Value>],
+    ) -> Vec<Option<usize>> {
+        for (i, k) in self.tags.iter().enumerate() {
+            row_slots[self.fields.len() + i] = match tag_value(&sr.tags, k) {
+                "" => None,
+                v => Some(FieldValue::String(v.to_owned().into())),
+            };
+        }
+        self.fields
+            .iter()
+            .map(|n| sr.fields.iter().position(|(k, _)| k == n))
+            .collect()
+    }
+
+    /// Puts one row's field values in their slots.
+    fn bind_row(
+        positions: &[Option<usize>],
+        row: &crate::scan::Row,
+        row_slots: &mut [Option<Value>],
+    ) {
+        for (slot, pos) in positions.iter().enumerate() {
+            row_slots[slot] = pos.and_then(|p| row.values[p].clone());
+        }
+    }
 }
 
 const TAG_SLOT_BASE: usize = 1 << 30;
@@ -783,24 +813,12 @@ impl Plan<'_> {
         let mut row_slots: Vec<Option<Value>> = vec![None; slots.width()];
         for sr in found {
             self.budget.check_time().map_err(engine_err)?;
-            let positions: Vec<Option<usize>> = slots
-                .fields
-                .iter()
-                .map(|n| sr.fields.iter().position(|(k, _)| k == n))
-                .collect();
-            for (i, k) in slots.tags.iter().enumerate() {
-                row_slots[slots.fields.len() + i] = match tag_value(&sr.tags, k) {
-                    "" => None,
-                    v => Some(FieldValue::String(v.to_owned().into())),
-                };
-            }
+            let positions = slots.bind_series(&sr, &mut row_slots);
             let rows = groups
                 .entry(group_of(&sr.tags, self.group_keys))
                 .or_default();
             for row in sr.rows {
-                for (slot, pos) in positions.iter().enumerate() {
-                    row_slots[slot] = pos.and_then(|p| row.values[p].clone());
-                }
+                Slots::bind_row(&positions, &row, &mut row_slots);
                 if filter.as_ref().is_some_and(|f| !f.truth(&row_slots)) {
                     continue;
                 }
@@ -1014,24 +1032,12 @@ impl Plan<'_> {
         let (mut lo, mut hi) = (i64::MAX, i64::MIN);
         for sr in found {
             self.budget.check_time().map_err(engine_err)?;
-            let positions: Vec<Option<usize>> = slots
-                .fields
-                .iter()
-                .map(|n| sr.fields.iter().position(|(k, _)| k == n))
-                .collect();
-            for (i, k) in slots.tags.iter().enumerate() {
-                row_slots[slots.fields.len() + i] = match tag_value(&sr.tags, k) {
-                    "" => None,
-                    v => Some(FieldValue::String(v.to_owned().into())),
-                };
-            }
+            let positions = slots.bind_series(&sr, &mut row_slots);
             let points = groups
                 .entry(group_of(&sr.tags, self.group_keys))
                 .or_insert_with(|| vec![Vec::new(); calls.len()]);
             for row in sr.rows {
-                for (slot, pos) in positions.iter().enumerate() {
-                    row_slots[slot] = pos.and_then(|p| row.values[p].clone());
-                }
+                Slots::bind_row(&positions, &row, &mut row_slots);
                 if filter.as_ref().is_some_and(|f| !f.truth(&row_slots)) {
                     continue;
                 }
