@@ -687,19 +687,8 @@ class GanzhiServer(System):
         st, _ = self.http.request("GET", "/ping", timeout=2)
         return st in (200, 204)
 
-    def influxql(self, q: str, method: str = "GET", timeout: float = 600, db: bool = True):
-        params = {"q": q, "epoch": "ns"}
-        if db:
-            params["db"] = self.db
-        st, data = self.http.request(method, "/query?" + urllib.parse.urlencode(params),
-                                     timeout=timeout)
-        if st != 200:
-            raise RuntimeError(f"InfluxQL {q!r}: HTTP {st}: {data[:300]!r}")
-        doc = json.loads(data)
-        for r in doc.get("results", []):
-            if "error" in r:
-                raise RuntimeError(f"InfluxQL {q!r}: {r['error']}")
-        return doc
+    # The same /query API as InfluxDB's (POST statements go form-encoded, as for InfluxDB).
+    influxql = InfluxDB.influxql
 
     def prepare(self):
         self.influxql(f"CREATE DATABASE {self.db}", method="POST", db=False)

@@ -78,12 +78,16 @@ fn matching_series(
         .collect()
 }
 
-/// The tag keys of a measurement's series matching `pred`.
+/// The tag keys of a measurement's series matching `pred` (without a predicate, the index's
+/// listing, read from the series file).
 pub(super) fn tag_keys(
     database: &Database,
     measurement: &str,
     pred: &TagPredicate,
 ) -> BTreeSet<String> {
+    if *pred == TagPredicate::All {
+        return database.index().tag_keys(measurement).into_iter().collect();
+    }
     matching_series(database, measurement, pred)
         .into_iter()
         .flat_map(|(_, tags)| tags.into_iter().map(|(k, _)| k))
@@ -233,10 +237,20 @@ pub(super) fn run_meta(
             let mut out = Vec::new();
             for m in show_sources(engine, db, from)? {
                 let mut pairs: BTreeSet<(String, String)> = BTreeSet::new();
-                for (_, tags) in matching_series(&handle, &m, &pred) {
-                    for (k, v) in tags {
+                if pred == TagPredicate::All {
+                    // The index lists keys and values without reading every series key.
+                    for k in tag_keys(&handle, &m, &pred) {
                         if key_matches(with_key, &k)? {
-                            pairs.insert((k, v));
+                            let values = handle.index().tag_values(&m, &k);
+                            pairs.extend(values.into_iter().map(|v| (k.clone(), v)));
+                        }
+                    }
+                } else {
+                    for (_, tags) in matching_series(&handle, &m, &pred) {
+                        for (k, v) in tags {
+                            if key_matches(with_key, &k)? {
+                                pairs.insert((k, v));
+                            }
                         }
                     }
                 }

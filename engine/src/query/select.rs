@@ -698,6 +698,22 @@ fn expr_name(e: &Expr) -> String {
 }
 
 impl Plan<'_> {
+    /// Reads `fields` of the matching series in the range, once the point budget allows it.
+    fn scan_fields(&self, fields: &[String]) -> Result<Vec<crate::scan::SeriesRows>, QueryError> {
+        let names: Vec<&str> = fields.iter().map(String::as_str).collect();
+        self.budget
+            .check_points(self.estimate_points(&names))
+            .map_err(engine_err)?;
+        crate::scan::scan(
+            self.target.database,
+            &self.target.measurement,
+            self.tags,
+            &names,
+            self.range,
+        )
+        .map_err(engine_err)
+    }
+
     /// An upper bound of the points a scan of `fields` would read, from block metadata and
     /// memtable sizes, without reading any.
     fn estimate_points(&self, fields: &[&str]) -> u64 {
@@ -797,18 +813,7 @@ impl Plan<'_> {
         if slots.fields.is_empty() || !columns.iter().any(|(_, uses)| *uses) {
             return Ok(Vec::new()); // no field selected: InfluxDB returns nothing
         }
-        let names: Vec<&str> = slots.fields.iter().map(String::as_str).collect();
-        self.budget
-            .check_points(self.estimate_points(&names))
-            .map_err(engine_err)?;
-        let found = crate::scan::scan(
-            target.database,
-            &target.measurement,
-            self.tags,
-            &names,
-            self.range,
-        )
-        .map_err(engine_err)?;
+        let found = self.scan_fields(&slots.fields)?;
         let mut groups: BTreeMap<Tags, Rows> = BTreeMap::new();
         let mut row_slots: Vec<Option<Value>> = vec![None; slots.width()];
         for sr in found {
@@ -1013,18 +1018,7 @@ impl Plan<'_> {
         if let Some(f) = &mut filter {
             slots.finish(f);
         }
-        let names: Vec<&str> = slots.fields.iter().map(String::as_str).collect();
-        self.budget
-            .check_points(self.estimate_points(&names))
-            .map_err(engine_err)?;
-        let found = crate::scan::scan(
-            target.database,
-            &target.measurement,
-            self.tags,
-            &names,
-            self.range,
-        )
-        .map_err(engine_err)?;
+        let found = self.scan_fields(&slots.fields)?;
         // Points per group and call (window assignment needs the extent when unbounded).
         type Points = Vec<(i64, Value)>;
         let mut groups: BTreeMap<Tags, Vec<Points>> = BTreeMap::new();
