@@ -1,5 +1,6 @@
 //! `ganzhi`: the one binary. Parses flags and calls into the crates; no logic of its own.
 
+mod alloc;
 mod load;
 
 use std::io::Write;

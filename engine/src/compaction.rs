@@ -42,9 +42,26 @@ impl Default for CompactionPolicy {
     }
 }
 
+/// How hard compaction should try.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Every partition with two or more segments merged whole (and lone dirty segments
+    /// rewritten).
+    Full,
+    /// The merges the policy asks for (see [`pick`]).
+    Routine,
+    /// Writes are pressing: only partitions that have piled up [`backlog_limit`] segments.
+    Busy,
+}
+
+/// Segments a partition may pile up while writes are pressing before it is merged anyway.
+pub fn backlog_limit(policy: &CompactionPolicy) -> usize {
+    policy.min_inputs.max(2) * 8
+}
+
 /// What to compact in `db` now: [`pick`] over its segments, with the segments still holding
 /// deleted points as `dirty`.
-pub fn plan(db: &Database, policy: &CompactionPolicy, full: bool) -> Result<Vec<Vec<u64>>> {
+pub fn plan(db: &Database, policy: &CompactionPolicy, mode: Mode) -> Result<Vec<Vec<u64>>> {
     let manifest = db.maintenance();
     let dirty = {
         let st = db.state();
@@ -54,19 +71,28 @@ pub fn plan(db: &Database, policy: &CompactionPolicy, full: bool) -> Result<Vec<
             tombstone::dirty_segments(&st.tombstones, &st.segments)?
         }
     };
-    Ok(pick(&manifest.segments, policy, full, &dirty))
+    Ok(pick(&manifest.segments, policy, mode, &dirty))
 }
 
-/// The runs of segment ids to merge, one run per partition at most. With `full`, every
-/// partition with two or more segments is merged whole; otherwise, in each partition, the
-/// longest contiguous run (by order) of segments smaller than `max_input_bytes`, if it has at
-/// least `min_inputs` segments. A partition with nothing else to do but a `dirty` segment (one
+/// The runs of segment ids to merge, one run per partition at most.
+///
+/// - [`Mode::Full`]: every partition with two or more segments, whole.
+/// - [`Mode::Routine`]: in each partition, tiered by level (a flush writes level 0, a merge
+///   writes one more than its highest input): the longest contiguous run (by order; the
+///   first on ties) of segments of one level, all smaller than `max_input_bytes`, if it has
+///   at least `min_inputs`, trying the lowest level first. Each value is so rewritten about log(flushes)/log(min_inputs) times,
+///   instead of at every merge. A partition that has piled up [`backlog_limit`] segments
+///   (levels interleaved by late data, say) gets its longest run of small segments merged
+///   whatever their levels.
+/// - [`Mode::Busy`]: only that backlog rule.
+///
+/// In `Full` and `Routine`, a partition with nothing else to do but a `dirty` segment (one
 /// holding deleted points) gets that segment rewritten alone, so deletes reclaim their space
 /// and their tombstones go.
 pub fn pick(
     segments: &[SegmentEntry],
     policy: &CompactionPolicy,
-    full: bool,
+    mode: Mode,
     dirty: &HashSet<u64>,
 ) -> Vec<Vec<u64>> {
     let mut by_partition: BTreeMap<i64, Vec<&SegmentEntry>> = BTreeMap::new();
@@ -80,7 +106,7 @@ pub fn pick(
             .iter()
             .find(|s| dirty.contains(&s.id))
             .map(|s| vec![s.id]);
-        if full {
+        if mode == Mode::Full {
             if segs.len() >= 2 {
                 runs.push(segs.iter().map(|s| s.id).collect());
             } else {
@@ -88,27 +114,50 @@ pub fn pick(
             }
             continue;
         }
-        let mut best: &[&SegmentEntry] = &[];
-        let mut start = 0;
-        for i in 0..=segs.len() {
-            let small = segs
-                .get(i)
-                .is_some_and(|s| s.bytes < policy.max_input_bytes);
-            if !small {
-                if i - start > best.len() {
-                    best = &segs[start..i];
-                }
-                start = i + 1;
-            }
-        }
-        if best.len() >= policy.min_inputs.max(2) {
-            runs.push(best.iter().map(|s| s.id).collect());
+        let small = |s: &SegmentEntry| s.bytes < policy.max_input_bytes;
+        let min_inputs = policy.min_inputs.max(2);
+        let chosen = if segs.len() >= backlog_limit(policy) {
+            Some(longest_run(&segs, small))
+        } else if mode == Mode::Routine {
+            let mut levels: Vec<u8> = segs.iter().map(|s| s.level).collect();
+            levels.sort_unstable();
+            levels.dedup();
+            levels.into_iter().find_map(|level| {
+                let run = longest_run(&segs, |s| s.level == level && small(s));
+                (run.len() >= min_inputs).then_some(run)
+            })
         } else {
-            runs.extend(purge);
+            None
+        };
+        match chosen {
+            Some(run) if run.len() >= min_inputs => runs.push(run.iter().map(|s| s.id).collect()),
+            _ if mode == Mode::Routine => runs.extend(purge),
+            _ => {}
         }
     }
     runs
 }
+
+/// The longest contiguous run of `segs` whose members are all `eligible` (the first on ties).
+fn longest_run<'a, 's>(
+    segs: &'a [&'s SegmentEntry],
+    eligible: impl Fn(&SegmentEntry) -> bool,
+) -> &'a [&'s SegmentEntry] {
+    let mut best: &[&SegmentEntry] = &[];
+    let mut start = 0;
+    for i in 0..=segs.len() {
+        if !segs.get(i).is_some_and(|s| eligible(s)) {
+            if i - start > best.len() {
+                best = &segs[start..i];
+            }
+            start = i + 1;
+        }
+    }
+    best
+}
+
+/// How many series a merge reads between two releases of its inputs' pages.
+const RELEASE_EVERY_SERIES: usize = 64;
 
 /// Merges the segments `ids` (one partition, a contiguous run) into one; a single segment is
 /// rewritten without its deleted points.
@@ -140,7 +189,11 @@ pub fn compact(db: &Database, ids: &[u64], block_rows: usize) -> Result<()> {
     let id = manifest.next_segment_id;
     let path = db.segment_path(id);
     let mut writer = SegmentWriter::create(&path, block_rows)?;
-    for (key, sid) in series {
+    for (n, (key, sid)) in series.into_iter().enumerate() {
+        // The inputs are read once, front to back: their pages need not stay resident.
+        if n % RELEASE_EVERY_SERIES == RELEASE_EVERY_SERIES - 1 {
+            inputs.iter().for_each(|i| i.segment.release_pages());
+        }
         let mut fields: BTreeMap<FieldId, Vec<Column>> = BTreeMap::new();
         for input in &inputs {
             let Some(meta) = input.segment.find(sid) else {
@@ -181,6 +234,7 @@ pub fn compact(db: &Database, ids: &[u64], block_rows: usize) -> Result<()> {
             fields,
         })?;
     }
+    inputs.iter().for_each(|i| i.segment.release_pages());
     let summary = writer.finish()?;
     // Everything deleted: no output, the inputs just go.
     let output = if summary.values == 0 {
@@ -250,11 +304,15 @@ mod tests {
     use super::*;
 
     fn seg(id: u64, order: u64, partition: i64, bytes: u64) -> SegmentEntry {
+        leveled(id, order, partition, bytes, 0)
+    }
+
+    fn leveled(id: u64, order: u64, partition: i64, bytes: u64, level: u8) -> SegmentEntry {
         SegmentEntry {
             id,
             order,
             partition,
-            level: 0,
+            level,
             min_time: 0,
             max_time: 0,
             bytes,
@@ -281,9 +339,15 @@ mod tests {
             seg(6, 2, 10, 10),
             seg(7, 3, 10, 10),
         ];
-        assert_eq!(pick(&segs, &p, false, &dirty), vec![vec![2], vec![5, 6, 7]]);
-        assert_eq!(pick(&[seg(2, 2, 0, 500)], &p, true, &dirty), vec![vec![2]]);
-        assert!(pick(&[seg(3, 2, 0, 500)], &p, true, &dirty).is_empty());
+        assert_eq!(
+            pick(&segs, &p, Mode::Routine, &dirty),
+            vec![vec![2], vec![5, 6, 7]]
+        );
+        assert_eq!(
+            pick(&[seg(2, 2, 0, 500)], &p, Mode::Full, &dirty),
+            vec![vec![2]]
+        );
+        assert!(pick(&[seg(3, 2, 0, 500)], &p, Mode::Full, &dirty).is_empty());
     }
 
     #[test]
@@ -293,9 +357,9 @@ mod tests {
             max_input_bytes: 100,
         };
         let segs = vec![seg(1, 1, 0, 10), seg(2, 2, 0, 10)];
-        assert!(pick(&segs, &p, false, &none()).is_empty());
+        assert!(pick(&segs, &p, Mode::Routine, &none()).is_empty());
         let segs = vec![seg(1, 1, 0, 10), seg(2, 2, 0, 10), seg(3, 3, 0, 10)];
-        assert_eq!(pick(&segs, &p, false, &none()), vec![vec![1, 2, 3]]);
+        assert_eq!(pick(&segs, &p, Mode::Routine, &none()), vec![vec![1, 2, 3]]);
     }
 
     #[test]
@@ -311,9 +375,9 @@ mod tests {
             seg(12, 3, 0, 500),
             seg(13, 5, 0, 5),
         ];
-        assert_eq!(pick(&segs, &p, false, &none()), vec![vec![10, 13]]);
+        assert_eq!(pick(&segs, &p, Mode::Routine, &none()), vec![vec![10, 13]]);
         let segs = vec![seg(1, 1, 0, 5), seg(2, 2, 0, 500), seg(3, 3, 0, 5)];
-        assert!(pick(&segs, &p, false, &none()).is_empty());
+        assert!(pick(&segs, &p, Mode::Routine, &none()).is_empty());
     }
 
     #[test]
@@ -328,8 +392,53 @@ mod tests {
             seg(3, 2, 0, 500),
             seg(4, 2, 86_400, 5),
         ];
-        assert_eq!(pick(&segs, &p, false, &none()), vec![vec![2, 4]]);
-        assert_eq!(pick(&segs, &p, true, &none()), vec![vec![1, 3], vec![2, 4]]);
-        assert!(pick(&[seg(1, 1, 0, 5)], &p, true, &none()).is_empty());
+        assert_eq!(pick(&segs, &p, Mode::Routine, &none()), vec![vec![2, 4]]);
+        assert_eq!(
+            pick(&segs, &p, Mode::Full, &none()),
+            vec![vec![1, 3], vec![2, 4]]
+        );
+        assert!(pick(&[seg(1, 1, 0, 5)], &p, Mode::Full, &none()).is_empty());
+    }
+
+    #[test]
+    fn routine_merges_runs_of_one_level_lowest_first() {
+        let p = CompactionPolicy {
+            min_inputs: 2,
+            max_input_bytes: 100,
+        };
+        // One level-1 segment, then level-0 flushes: only the flushes merge.
+        let segs = vec![
+            leveled(1, 1, 0, 40, 1),
+            leveled(2, 2, 0, 5, 0),
+            leveled(3, 3, 0, 5, 0),
+        ];
+        assert_eq!(pick(&segs, &p, Mode::Routine, &none()), vec![vec![2, 3]]);
+        // A level-1 pair and a lone level-0: the pair.
+        let segs = vec![
+            leveled(1, 1, 0, 40, 1),
+            leveled(2, 2, 0, 40, 1),
+            leveled(3, 3, 0, 5, 0),
+        ];
+        assert_eq!(pick(&segs, &p, Mode::Routine, &none()), vec![vec![1, 2]]);
+        // Levels alternating: nothing yet (the backlog rule takes over later).
+        let segs: Vec<SegmentEntry> = (0..6).map(|i| leveled(i, i, 0, 5, (i % 2) as u8)).collect();
+        assert!(pick(&segs, &p, Mode::Routine, &none()).is_empty());
+    }
+
+    #[test]
+    fn a_backlog_is_merged_whatever_the_levels_and_even_when_busy() {
+        let p = CompactionPolicy {
+            min_inputs: 2,
+            max_input_bytes: 100,
+        };
+        let n = backlog_limit(&p) as u64;
+        let segs: Vec<SegmentEntry> = (0..n).map(|i| leveled(i, i, 0, 5, (i % 2) as u8)).collect();
+        let all: Vec<u64> = (0..n).collect();
+        assert_eq!(pick(&segs, &p, Mode::Routine, &none()), vec![all.clone()]);
+        assert_eq!(pick(&segs, &p, Mode::Busy, &none()), vec![all]);
+        // Below the backlog, busy merges nothing, not even a dirty segment.
+        let segs = vec![seg(1, 1, 0, 5), seg(2, 2, 0, 5)];
+        assert!(pick(&segs, &p, Mode::Busy, &HashSet::from([1])).is_empty());
+        assert_eq!(pick(&segs, &p, Mode::Routine, &none()), vec![vec![1, 2]]);
     }
 }

@@ -23,6 +23,7 @@ use crate::segment::Segment;
 use crate::series_file::SeriesFile;
 use crate::series_index::SeriesIndex;
 use crate::tombstone::Tombstone;
+use crate::write_cache::WriteCache;
 
 /// A live segment and its manifest entry.
 #[derive(Debug)]
@@ -88,6 +89,8 @@ pub struct Database {
     has_hidden: AtomicBool,
     /// What flushes, compactions and retention have done since open (for metrics).
     pub activity: Activity,
+    /// Series and field ids writers resolved recently (see `write_cache`).
+    pub write_cache: WriteCache,
 }
 
 /// Counters of the background work on one database since it was opened: flushes and
@@ -208,6 +211,7 @@ impl Database {
             dropped: AtomicBool::new(false),
             has_hidden,
             activity: Activity::default(),
+            write_cache: WriteCache::default(),
         })
     }
 

@@ -46,6 +46,9 @@ struct WriteScratch {
     record: Vec<u8>,
 }
 
+/// How many lines [`Db::write_lines`] resolves under one hold of the write cache's read lock.
+const CACHE_LOCK_LINES: usize = 256;
+
 /// Buffers larger than this are not kept (a rare huge write keeps no memory afterwards).
 const SCRATCH_KEEP_BYTES: usize = 8 << 20;
 
@@ -444,16 +447,46 @@ impl Db {
         let scratch = take_scratch();
         resolver.batch = scratch.batch;
         let mut rejected = Vec::new();
-        for line in LineParser::new(body, precision) {
-            match line {
-                Ok(line) => {
-                    if let Err(r) = resolver.add(&line, now) {
-                        rejected.push(r);
-                    }
-                }
-                Err(e) => rejected.push(RejectedLine::Syntax(e)),
+        let mut parser = LineParser::new(body, precision);
+        let mut line = crate::line_protocol::Line::empty();
+        let mut cache = None;
+        let mut lines = 0usize;
+        let epoch = resolver.epoch();
+        loop {
+            // The cache's lock is taken afresh every so many lines, so a writer waiting to
+            // add entries never waits for a whole body.
+            if lines.is_multiple_of(CACHE_LOCK_LINES) {
+                drop(cache.take());
+                cache = Some(database.write_cache.read());
+            }
+            lines += 1;
+            let entries = cache.as_deref();
+            // A line of a series the cache knows skips its tags' parsing; the entry found is
+            // kept for resolving it.
+            let hit = std::cell::Cell::new(None);
+            let known = |raw: &[u8]| {
+                let entry = entries.and_then(|c| c.get(epoch, raw));
+                hit.set(entry);
+                entry.is_some()
+            };
+            let Some(parsed) = parser.next_into_with(&mut line, Some(&known)) else {
+                break;
+            };
+            let outcome = match (parsed, hit.get()) {
+                (Err(e), _) => Err(RejectedLine::Syntax(e)),
+                (Ok(()), None) => resolver.add_line(parser.series_bytes(), &line, now, entries),
+                (Ok(()), Some(entry)) if resolver.add_known(entry, &line, now) => Ok(()),
+                // The line has a field the cache does not know (or of another type).
+                (Ok(()), Some(_)) => match parser.parse_series_into(&mut line) {
+                    Ok(()) => resolver.add_line(parser.series_bytes(), &line, now, None),
+                    Err(e) => Err(RejectedLine::Syntax(e)),
+                },
+            };
+            if let Err(r) = outcome {
+                rejected.push(r);
             }
         }
+        drop(cache);
         let accepted = self.commit_with(&database, resolver, scratch.record)?;
         if rejected.is_empty() {
             Ok(accepted)
@@ -514,13 +547,14 @@ impl Db {
             .maintenance
             .wait_for_room(|| self.memtable_bytes(), &self.inner.options);
         wal::record::encode_write(database.id, &resolver.batch, &mut record);
-        let seq = {
+        let (seq, epoch) = {
             let _order = self
                 .inner
                 .sequencer
                 .lock()
                 .unwrap_or_else(|e| e.into_inner());
-            if resolver.epoch() != self.inner.epoch.load(Ordering::Acquire) {
+            let epoch = self.inner.epoch.load(Ordering::Acquire);
+            if resolver.epoch() != epoch {
                 // A flush started a new WAL segment since this batch was resolved: it must
                 // carry the definitions of everything it uses.
                 resolver.define_everything();
@@ -530,8 +564,12 @@ impl Db {
             let seq = self.inner.wal.append(&record)?;
             resolver.mark_logged();
             database.apply(&resolver.batch);
-            seq
+            (seq, epoch)
         };
+        // Everything the batch used is now logged in `epoch`.
+        database
+            .write_cache
+            .learn(epoch, std::mem::take(&mut resolver.learned));
         keep_scratch(std::mem::take(&mut resolver.batch), record);
         self.inner.wal.wait(seq)?;
         self.inner
@@ -584,14 +622,23 @@ impl Db {
     /// Runs compaction: with `full`, merges every partition's segments into one; otherwise
     /// what the policy picks.
     pub fn compact(&self, full: bool) -> Result<()> {
-        self.compact_unless(full, || false)
+        let mode = if full {
+            compaction::Mode::Full
+        } else {
+            compaction::Mode::Routine
+        };
+        self.compact_unless(mode, || false)
     }
 
     /// [`Db::compact`], stopping between two merges once `stop` says so (the background
     /// thread: a flush that became due goes first, so the memtables do not grow meanwhile).
-    pub(crate) fn compact_unless(&self, full: bool, stop: impl Fn() -> bool) -> Result<()> {
+    pub(crate) fn compact_unless(
+        &self,
+        mode: compaction::Mode,
+        stop: impl Fn() -> bool,
+    ) -> Result<()> {
         for db in self.all_databases() {
-            let runs = compaction::plan(&db, &self.inner.options.compaction, full)?;
+            let runs = compaction::plan(&db, &self.inner.options.compaction, mode)?;
             for run in runs {
                 if stop() {
                     return Ok(());

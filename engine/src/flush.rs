@@ -13,6 +13,7 @@ use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use crate::codec::Effort;
 use crate::database::{Activity, Database, LiveSegment};
 use crate::error::Error;
 use crate::error::Result;
@@ -124,7 +125,10 @@ pub fn flush_frozen(db: &Database, wal_replay_from: u64, block_rows: usize) -> R
                 Entry::Vacant(v) => {
                     let id = next.next_segment_id;
                     next.next_segment_id += 1;
-                    v.insert((id, SegmentWriter::create(&db.segment_path(id), block_rows)?))
+                    v.insert((
+                        id,
+                        SegmentWriter::create_with(&db.segment_path(id), block_rows, Effort::Fast)?,
+                    ))
                 }
             };
             writer.add(&SeriesData {

@@ -44,6 +44,7 @@ pub mod series_index;
 mod tombstone;
 pub mod wal;
 mod write;
+mod write_cache;
 
 pub use compaction::CompactionPolicy;
 pub use db::{DatabaseOptions, Db, MaintenanceStats, Options, SeriesCount};

@@ -53,16 +53,18 @@ impl Maintenance {
         }
     }
 
-    /// Holds a writer back while the active memtables hold at least twice `memtable_bytes`
-    /// and a background flush is due or running, until that flush ends. Writes arriving
-    /// faster than flushes can write segments would otherwise grow the memtables without
-    /// bound (the frozen one stays in memory until its flush is done, so memory is about
-    /// three times `memtable_bytes` at most). The caller holds no lock.
+    /// Holds a writer back while the active memtables hold at least one and a half times
+    /// `memtable_bytes` and a background flush is due or running, until that flush ends.
+    /// Writes arriving faster than flushes can write segments would otherwise grow the
+    /// memtables without bound (the frozen one stays in memory until its flush is done, so
+    /// memory is about three times `memtable_bytes` at most). The caller holds no lock.
     pub fn wait_for_room(&self, memtable_bytes: impl Fn() -> usize, options: &Options) {
         if !options.background_maintenance {
             return; // nothing would ever flush
         }
-        let limit = options.memtable_bytes.saturating_mul(2);
+        let limit = options
+            .memtable_bytes
+            .saturating_add(options.memtable_bytes / 2);
         loop {
             let full = memtable_bytes() >= limit;
             let s = lock(&self.shared.signal);
@@ -170,7 +172,16 @@ fn worker(shared: &Shared, weak: Weak<Inner>) {
             lock(&shared.signal).flushing = false;
             shared.flushed.notify_all();
         }
-        m.record(db.compact_unless(false, || lock(&shared.signal).flush_wanted));
+        // Compaction yields to writes: while the memtables are refilling fast (a quarter
+        // full already, right after a flush), only a partition's backlog is merged, so
+        // flushes keep up and writers are not held back; the rest waits for a calmer moment.
+        let busy = db.memtable_bytes() >= db.options().memtable_bytes / 4;
+        let mode = if busy {
+            crate::compaction::Mode::Busy
+        } else {
+            crate::compaction::Mode::Routine
+        };
+        m.record(db.compact_unless(mode, || lock(&shared.signal).flush_wanted));
         m.record(db.enforce_retention().map(|_| ()));
     }
 }

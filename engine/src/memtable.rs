@@ -12,8 +12,11 @@
 //! - a column holds values of one type only: its field's type.
 
 use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+
+use rustc_hash::FxHasher;
 
 use crate::batch::{Batch, FieldId, SeriesId};
 use crate::model::{FieldType, FieldValue, OwnedFieldValue};
@@ -184,14 +187,16 @@ impl Column {
     /// reallocate (so the memtable's count is what it has allocated, slack included, not 16
     /// bytes a value), plus a string's text.
     fn push(&mut self, time: i64, v: &OwnedFieldValue) -> Option<usize> {
-        let before = self.heap_bytes();
+        let mut grown = 0;
         if self.times.len() == self.times.capacity() {
+            let before = self.heap_bytes();
             // Grow by a quarter, not double: a full memtable then holds at most 25% slack
             // (12% on average) instead of up to 100%, and its columns, which fill in step
             // when series are sampled alike, do not all double at once.
             let more = (self.times.len() / 4).max(16);
             self.times.reserve_exact(more);
             self.values.reserve_exact(more);
+            grown = self.heap_bytes() - before;
         }
         let text = self.values.push(v)?;
         if let Some(&last) = self.times.last() {
@@ -200,7 +205,7 @@ impl Column {
             }
         }
         self.times.push(time);
-        Some(self.heap_bytes() - before + text)
+        Some(grown + text)
     }
 
     fn heap_bytes(&self) -> usize {
@@ -264,9 +269,11 @@ pub struct MemtableStats {
 
 #[derive(Debug, Default)]
 pub struct Memtable {
-    series: RwLock<HashMap<SeriesId, Arc<Mutex<SeriesBuffer>>>>,
+    series: RwLock<SeriesMap>,
     pub stats: MemtableStats,
 }
+
+type SeriesMap = HashMap<SeriesId, Arc<Mutex<SeriesBuffer>>, BuildHasherDefault<FxHasher>>;
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
@@ -279,18 +286,49 @@ impl Memtable {
     pub fn apply(&self, batch: &Batch, type_of: impl Fn(FieldId) -> Option<FieldType>) -> u64 {
         let mut dropped = 0;
         let mut bytes = 0;
-        let mut current: Option<(SeriesId, Arc<Mutex<SeriesBuffer>>)> = None;
-        for i in 0..batch.point_count() {
+        // One read lock for the batch; the write lock only to add a series.
+        let mut map = self.series.read().unwrap_or_else(|e| e.into_inner());
+        let n = batch.point_count();
+        let mut i = 0;
+        while i < n {
             let sid = batch.series[i];
-            let buffer = match &current {
-                Some((id, b)) if *id == sid => b.clone(),
-                _ => {
-                    let b = self.buffer(sid);
-                    current = Some((sid, b.clone()));
-                    b
-                }
+            let Some(buffer) = map.get(&sid) else {
+                drop(map);
+                self.series
+                    .write()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .entry(sid)
+                    .or_default();
+                map = self.series.read().unwrap_or_else(|e| e.into_inner());
+                continue;
             };
-            let mut buffer = lock(&buffer);
+            // The points of this series that follow one another share one lock.
+            let mut buffer = lock(buffer);
+            let run_end = i + batch.series[i..].iter().take_while(|&&s| s == sid).count();
+            for p in i..run_end {
+                bytes += Self::apply_point(&mut buffer, batch, p, &type_of, &mut dropped);
+            }
+            i = run_end;
+        }
+        drop(map);
+        self.stats.bytes.fetch_add(bytes, Ordering::Relaxed);
+        self.stats
+            .values
+            .fetch_add(batch.value_count() as u64 - dropped, Ordering::Relaxed);
+        dropped
+    }
+
+    /// Appends point `i` of `batch` to `buffer` (its series'); returns the bytes it cost and
+    /// counts its dropped values in `dropped`.
+    fn apply_point(
+        buffer: &mut SeriesBuffer,
+        batch: &Batch,
+        i: usize,
+        type_of: &impl Fn(FieldId) -> Option<FieldType>,
+        dropped: &mut u64,
+    ) -> usize {
+        let mut bytes = 0;
+        {
             let time = batch.times[i];
             let (ids, values) = batch.fields_of(i);
             for (&fid, value) in ids.iter().zip(values) {
@@ -302,35 +340,18 @@ impl Memtable {
                             buffer.fields.len() - 1
                         }
                         None => {
-                            dropped += 1;
+                            *dropped += 1;
                             continue;
                         }
                     },
                 };
                 match buffer.fields[pos].1.push(time, value) {
                     Some(b) => bytes += b,
-                    None => dropped += 1,
+                    None => *dropped += 1,
                 }
             }
         }
-        self.stats.bytes.fetch_add(bytes, Ordering::Relaxed);
-        self.stats
-            .values
-            .fetch_add(batch.value_count() as u64 - dropped, Ordering::Relaxed);
-        dropped
-    }
-
-    fn buffer(&self, sid: SeriesId) -> Arc<Mutex<SeriesBuffer>> {
-        if let Some(b) = self
-            .series
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&sid)
-        {
-            return b.clone();
-        }
-        let mut map = self.series.write().unwrap_or_else(|e| e.into_inner());
-        map.entry(sid).or_default().clone()
+        bytes
     }
 
     /// The buffer of a series, if it has points here.

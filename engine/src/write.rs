@@ -16,6 +16,7 @@ use crate::line_protocol::{write_measurement, write_tag_component, Line};
 use crate::model::{FieldValue, OwnedFieldValue};
 use crate::schema::{FieldEntry, TypeConflict};
 use crate::series_index::SeriesEntry;
+use crate::write_cache::{CachedField, CachedSeries, Entries, Learned};
 
 /// Builds one batch for one database.
 pub struct Resolver<'d> {
@@ -27,9 +28,13 @@ pub struct Resolver<'d> {
     seen_series: HashSet<SeriesId>,
     seen_fields: HashSet<FieldId>,
     key: String,
-    field_ids: Vec<(Arc<FieldEntry>, usize)>,
+    /// The line's fields resolved: (id, index in `line.fields`).
+    field_ids: Vec<(FieldId, usize)>,
     /// The WAL epoch this batch was resolved in (see `Db::commit`).
     epoch: u64,
+    /// Series resolved without the write cache, for it to learn once the batch is logged.
+    pub learned: Vec<Learned>,
+    learned_bytes: usize,
 }
 
 impl<'d> Resolver<'d> {
@@ -44,7 +49,74 @@ impl<'d> Resolver<'d> {
             seen_fields: HashSet::new(),
             key: String::with_capacity(128),
             field_ids: Vec::new(),
+            learned: Vec::new(),
+            learned_bytes: 0,
         }
+    }
+
+    /// Adds one line whose measurement and tags were written as `raw` (see
+    /// `LineParser::series_bytes`; empty if unknown), using the write cache `cache` when it
+    /// knows `raw` and every field of the line with the line's types; otherwise resolves the
+    /// line as [`Resolver::add`] does and notes what it found for the cache to learn.
+    pub fn add_line(
+        &mut self,
+        raw: &[u8],
+        line: &Line<'_>,
+        default_time: i64,
+        cache: Option<&Entries>,
+    ) -> Result<(), RejectedLine> {
+        if let Some(known) = cache.and_then(|c| c.get(self.epoch, raw)) {
+            if self.add_known(known, line, default_time) {
+                return Ok(());
+            }
+        }
+        self.add(line, default_time)?;
+        if !raw.is_empty() && self.learned_bytes < crate::write_cache::MAX_BYTES {
+            if let Some(&series) = self.batch.series.last() {
+                let fields: Vec<CachedField> = self
+                    .field_ids
+                    .iter()
+                    .map(|&(id, j)| {
+                        let (key, value) = &line.fields[j];
+                        CachedField {
+                            key: key.as_ref().into(),
+                            id,
+                            field_type: value.field_type(),
+                        }
+                    })
+                    .collect();
+                self.learned_bytes += raw.len() + fields.len() * 32;
+                self.learned.push(Learned {
+                    raw: raw.into(),
+                    series,
+                    fields,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds one line whose series the write cache knows as `known`, if the entry also knows
+    /// every field of the line with the line's types; returns whether it did. The line's
+    /// measurement and tags are not looked at (they may be unparsed).
+    pub fn add_known(&mut self, known: &CachedSeries, line: &Line<'_>, default_time: i64) -> bool {
+        let fields = &known.fields;
+        let all_known = line.fields.iter().all(|(key, value)| {
+            fields
+                .iter()
+                .any(|f| *f.key == **key && f.field_type == value.field_type())
+        });
+        let Some(series) = known.id.filter(|_| all_known) else {
+            return false;
+        };
+        self.batch
+            .push_point(series, line.timestamp.unwrap_or(default_time));
+        for (key, value) in &line.fields {
+            if let Some(f) = fields.iter().find(|f| *f.key == **key) {
+                self.batch.push_field(f.id, owned(value));
+            }
+        }
+        true
     }
 
     /// Adds one line, stamped `default_time` if it has no timestamp.
@@ -53,11 +125,8 @@ impl<'d> Resolver<'d> {
         self.resolve_fields(line)?;
         let series = self.resolve_series(line);
         self.batch.push_point(series, time);
-        for i in 0..self.field_ids.len() {
-            let (entry, j) = &self.field_ids[i];
-            let id = entry.id;
-            let value = owned(&line.fields[*j].1);
-            self.batch.push_field(id, value);
+        for &(id, j) in &self.field_ids {
+            self.batch.push_field(id, owned(&line.fields[j].1));
         }
         Ok(())
     }
@@ -71,7 +140,11 @@ impl<'d> Resolver<'d> {
             for (j, (key, value)) in line.fields.iter().enumerate() {
                 match schema.get(measurement, key) {
                     Some(e) if e.field_type == value.field_type() => {
-                        self.field_ids.push((e.clone(), j))
+                        self.field_ids.push((e.id, j));
+                        if !e.is_logged() && self.seen_fields.insert(e.id) {
+                            self.batch.new_fields.push(e.def());
+                            self.defined_fields.push(e.clone());
+                        }
                     }
                     Some(e) => {
                         return Err(conflict(
@@ -93,15 +166,15 @@ impl<'d> Resolver<'d> {
                     continue;
                 }
                 match schema.get_or_create(measurement, key, value.field_type()) {
-                    Ok(e) => self.field_ids.push((e, j)),
+                    Ok(e) => {
+                        self.field_ids.push((e.id, j));
+                        if !e.is_logged() && self.seen_fields.insert(e.id) {
+                            self.batch.new_fields.push(e.def());
+                            self.defined_fields.push(e);
+                        }
+                    }
                     Err(c) => return Err(conflict(line, j, c)),
                 }
-            }
-        }
-        for (entry, _) in &self.field_ids {
-            if !entry.is_logged() && self.seen_fields.insert(entry.id) {
-                self.batch.new_fields.push(entry.def());
-                self.defined_fields.push(entry.clone());
             }
         }
         Ok(())
@@ -118,9 +191,14 @@ impl<'d> Resolver<'d> {
         }
         let found = {
             let index = self.db.index();
-            index
-                .id_of(&self.key)
-                .map(|id| (id, index.is_logged(id), index.mem_entry(id).cloned()))
+            index.id_of(&self.key).map(|id| {
+                let logged = index.is_logged(id);
+                (
+                    id,
+                    logged,
+                    (!logged).then(|| index.mem_entry(id).cloned()).flatten(),
+                )
+            })
         };
         let (id, logged, entry) = match found {
             Some(f) => f,

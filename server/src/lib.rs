@@ -88,13 +88,12 @@ fn io_error(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> ServeErro
 
 /// Gives glibc's malloc one arena (unless `MALLOC_ARENA_MAX` says otherwise).
 ///
-/// By default glibc gives each thread that meets contention an arena of its own, up to 8 per
-/// core, and an arena keeps what is freed in it for reuse. Writes run on several blocking-pool
-/// threads, each growing memtable columns in its own arena; after a flush frees them, every
-/// arena keeps its high-water mark. Under the issue-5 load (Day, 4 connections) that held the
-/// server's RSS at 2–3× its live heap (peak 192 MiB with two arenas, 230 MiB with eight, 131 MiB
-/// with one, same build and memtable size); the shared arena's lock cost no measurable
-/// throughput there.
+/// The `ganzhi` binary allocates with jemalloc (see its `alloc` module), so this governs only
+/// what still goes through glibc's malloc: C libraries (zstd) and programs that embed the
+/// server with the system allocator. By default glibc gives each thread that meets contention
+/// an arena of its own, up to 8 per core, and an arena keeps what is freed in it: under the
+/// issue-5 load that held RSS at 2–3× the live heap (peak 192 MiB with two arenas, 230 MiB with
+/// eight, 131 MiB with one), at the price of a lock every allocation takes.
 fn limit_malloc_arenas() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     if std::env::var_os("MALLOC_ARENA_MAX").is_none() {

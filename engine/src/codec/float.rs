@@ -3,6 +3,7 @@
 use crate::encoding::{put_uvarint, DecodeError, Reader};
 
 use super::bits::{BitReader, BitWriter};
+use super::Effort;
 use super::{int, zst};
 
 pub(crate) const DECIMAL: u8 = 0x10;
@@ -58,7 +59,7 @@ fn min_exponent(v: f64) -> Option<usize> {
     (0..=MAX_EXP).find(|&e| to_decimal(v, e).is_some())
 }
 
-fn encode_decimal(v: &[f64], out: &mut Vec<u8>) -> Option<usize> {
+fn encode_decimal(v: &[f64], effort: Effort, out: &mut Vec<u8>) -> Option<usize> {
     let n = v.len();
     // Sample to skip hopeless columns cheaply (each failing value costs 19 tries).
     let step = (n / 32).max(1);
@@ -120,7 +121,7 @@ fn encode_decimal(v: &[f64], out: &mut Vec<u8>) -> Option<usize> {
     for &p in &exc {
         out.extend_from_slice(&v[p].to_bits().to_le_bytes());
     }
-    int::encode(&ms, out);
+    int::encode(&ms, effort, out);
     Some(exc.len())
 }
 
@@ -206,7 +207,7 @@ fn decode_gorilla(buf: &[u8], n: usize, out: &mut Vec<f64>) -> Result<(), Decode
 
 // ---------------------------------------------------------------------------------------
 
-pub(crate) fn encode(v: &[f64], out: &mut Vec<u8>) {
+pub(crate) fn encode(v: &[f64], effort: Effort, out: &mut Vec<u8>) {
     let n = v.len();
     if n > 0 && v.iter().all(|x| x.to_bits() == v[0].to_bits()) {
         out.push(CONST_BITS);
@@ -214,7 +215,7 @@ pub(crate) fn encode(v: &[f64], out: &mut Vec<u8>) {
         return;
     }
     let mut best = Vec::new();
-    let exceptions = encode_decimal(v, &mut best);
+    let exceptions = encode_decimal(v, effort, &mut best);
     if let Some(exc) = exceptions {
         // Few exceptions: the decimal path wins without trying the others.
         if exc * 8 <= n {
@@ -233,7 +234,7 @@ pub(crate) fn encode(v: &[f64], out: &mut Vec<u8>) {
             best.extend_from_slice(&x.to_bits().to_le_bytes());
         }
     }
-    if best[0] == RAW && best.len() > 24 {
+    if best[0] == RAW && best.len() > 24 && effort == Effort::Thorough {
         zst::wrap_if_smaller(&mut best, int::ZSTD, |_, _| true);
     }
     out.extend_from_slice(&best);

@@ -10,7 +10,7 @@ use std::borrow::Cow;
 use crate::encoding::{put_ivarint, put_uvarint, zigzag, DecodeError, Reader};
 
 use super::bitpack::{bit_width, pack, packed_len, unpack};
-use super::{huffman, zst};
+use super::{huffman, zst, Effort};
 
 /// Values decoded per pass: the unpack buffers live on the stack.
 pub(crate) const CHUNK: usize = 1024;
@@ -643,7 +643,7 @@ fn write_rle(x: &[i64], out: &mut Vec<u8>) {
 }
 
 /// Appends the integer stream of `x` (scheme byte first), choosing the smallest candidate.
-pub(crate) fn encode(x: &[i64], out: &mut Vec<u8>) {
+pub(crate) fn encode(x: &[i64], effort: Effort, out: &mut Vec<u8>) {
     let n = x.len();
     if n == 0 || x.iter().all(|&v| v == x[0]) {
         out.push(CONST);
@@ -659,13 +659,13 @@ pub(crate) fn encode(x: &[i64], out: &mut Vec<u8>) {
             return;
         }
     }
-    encode_general(x, out);
+    encode_general(x, effort, out);
 }
 
 /// [`encode`] past the constant and constant-step cases (kept apart: its stack frame, with
 /// the histograms, is large, and the cheap cases should not pay for setting it up).
 #[inline(never)]
-fn encode_general(x: &[i64], out: &mut Vec<u8>) {
+fn encode_general(x: &[i64], effort: Effort, out: &mut Vec<u8>) {
     let n = x.len();
     let mut transforms = vec![T_RAW];
     if n >= 2 {
@@ -688,6 +688,17 @@ fn encode_general(x: &[i64], out: &mut Vec<u8>) {
     plans[0].write_packed(&mut best);
     let packed_len = best.len();
     let mut cand = Vec::new();
+    if effort == Effort::Fast {
+        // Bit packing with the best transform (plus runs, below): no zstd, no entropy coding.
+        if runs(x) * 3 <= n {
+            write_rle(x, &mut cand);
+            if cand.len() < best.len() {
+                best = cand;
+            }
+        }
+        out.extend_from_slice(&best);
+        return;
+    }
 
     // zstd over the bit-packed bytes (catches repetition that bit packing cannot see).
     if best.len() > 24 {

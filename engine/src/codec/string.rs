@@ -39,7 +39,7 @@ pub(crate) fn encode<S: AsRef<str>>(v: &[S], out: &mut Vec<u8>) {
         for s in &dict {
             put_bytes(&mut d, s.as_bytes());
         }
-        int::encode(&idx, &mut d);
+        int::encode(&idx, super::Effort::Thorough, &mut d);
         if d.len() < best.len() {
             best = d;
         }

@@ -14,6 +14,18 @@ fn rt_i64(v: &[i64]) -> Vec<u8> {
     let mut back = vec![7i64];
     decode_integers(&buf, v.len(), &mut back).expect("decodes");
     assert_eq!(&back[1..], v);
+    // The fast effort writes the same format, never smaller than the thorough one.
+    let mut fast = Vec::new();
+    encode_integers_with(v, Effort::Fast, &mut fast);
+    let mut back = Vec::new();
+    decode_integers(&fast, v.len(), &mut back).expect("fast decodes");
+    assert_eq!(back, v);
+    assert!(fast.len() >= buf.len(), "fast beat thorough");
+    let mut back = Vec::new();
+    fast.clear();
+    encode_timestamps_with(v, Effort::Fast, &mut fast);
+    decode_timestamps(&fast, v.len(), &mut back).expect("fast decodes");
+    assert_eq!(back, v);
     let mut buf2 = Vec::new();
     encode_timestamps(v, &mut buf2);
     let mut back = Vec::new();
@@ -28,6 +40,11 @@ fn rt_u64(v: &[u64]) -> Vec<u8> {
     let mut back = Vec::new();
     decode_unsigned(&buf, v.len(), &mut back).expect("decodes");
     assert_eq!(back, v);
+    let mut fast = Vec::new();
+    encode_unsigned_with(v, Effort::Fast, &mut fast);
+    let mut back = Vec::new();
+    decode_unsigned(&fast, v.len(), &mut back).expect("fast decodes");
+    assert_eq!(back, v);
     buf
 }
 
@@ -39,6 +56,14 @@ fn rt_f64(v: &[f64]) -> Vec<u8> {
     assert_eq!(back.len(), v.len() + 1);
     for (i, (a, b)) in back[1..].iter().zip(v).enumerate() {
         assert_eq!(a.to_bits(), b.to_bits(), "value {i}: {a:?} vs {b:?}");
+    }
+    let mut fast = Vec::new();
+    encode_floats_with(v, Effort::Fast, &mut fast);
+    let mut back = Vec::new();
+    decode_floats(&fast, v.len(), &mut back).expect("fast decodes");
+    assert_eq!(back.len(), v.len());
+    for (i, (a, b)) in back.iter().zip(v).enumerate() {
+        assert_eq!(a.to_bits(), b.to_bits(), "fast value {i}: {a:?} vs {b:?}");
     }
     buf
 }

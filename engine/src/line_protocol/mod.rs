@@ -83,6 +83,17 @@ pub struct Line<'a> {
 }
 
 impl Line<'_> {
+    /// A line with no measurement, tags or fields: a buffer for [`LineParser::next_into`].
+    pub fn empty() -> Self {
+        Line {
+            measurement: Cow::Borrowed(""),
+            tags: Vec::new(),
+            fields: Vec::new(),
+            timestamp: None,
+            line_number: 0,
+        }
+    }
+
     /// This point's series key (see [`series_key`]).
     pub fn series_key(&self) -> String {
         series_key(&self.measurement, &self.tags)

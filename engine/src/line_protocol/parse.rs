@@ -27,6 +27,9 @@ pub(super) type Located<T> = Result<T, (LineErrorKind, usize)>;
 
 type Tag<'a> = (Cow<'a, str>, Cow<'a, str>);
 type Field<'a> = (Cow<'a, str>, FieldValue<'a>);
+/// Says whether a line's measurement-and-tags bytes are known (see
+/// [`LineParser::next_into_with`]).
+pub type KnownSeries<'k> = &'k dyn Fn(&[u8]) -> bool;
 
 /// A region `[start, end)` of the body known to be valid UTF-8. When `end` is short of the
 /// body's length, an invalid sequence starts at `end`.
@@ -85,9 +88,8 @@ impl<'a> Text<'a> {
     }
 }
 
-/// A parsed point, where the next line starts, and how many newlines its strings held.
-struct Parsed<'a> {
-    line: Line<'a>,
+/// Where the line after a parsed point starts, and how many newlines its strings held.
+struct Parsed {
     next: usize,
     newlines: usize,
 }
@@ -104,9 +106,10 @@ pub struct LineParser<'a> {
     /// The 1-based number of the line at `pos`.
     line: usize,
     text: Text<'a>,
-    /// Capacity hints from the previous point, so homogeneous bodies allocate exactly.
-    tags_hint: usize,
-    fields_hint: usize,
+    /// The measurement and tags of the point last returned, as written: `body[a..b]`.
+    series: (usize, usize),
+    /// The line number of that point.
+    series_line: usize,
 }
 
 impl<'a> LineParser<'a> {
@@ -118,8 +121,8 @@ impl<'a> LineParser<'a> {
             pos: 0,
             line: 1,
             text: Text::validate(body, 0),
-            tags_hint: 0,
-            fields_hint: 1,
+            series: (0, 0),
+            series_line: 0,
         }
     }
 
@@ -156,7 +159,7 @@ impl<'a> LineParser<'a> {
         if pos > end {
             // The parse went past the line's end inside a string: redo it within the line.
             let within = body.get(..end).unwrap_or_default();
-            match self.parse_point(within, start) {
+            match self.parse_point(within, start, &mut Line::empty(), None) {
                 Err(found) => (kind, pos) = found,
                 Ok(_) => pos = end,
             }
@@ -175,9 +178,93 @@ impl<'a> LineParser<'a> {
         error
     }
 
-    /// Parses the point starting at `start` (first non-blank byte of its line) in `body`.
-    fn parse_point(&self, body: &'a [u8], start: usize) -> Located<Parsed<'a>> {
+    /// The measurement and tag set of the point last returned, exactly as written (escapes
+    /// and tag order included). Two points with the same bytes here are in the same series;
+    /// the converse does not hold (tags may come in another order).
+    pub fn series_bytes(&self) -> &'a [u8] {
+        self.body
+            .get(self.series.0..self.series.1)
+            .unwrap_or_default()
+    }
+
+    /// Parses the next point into `line`, reusing its vectors: the allocation-free form of
+    /// [`Iterator::next`] for callers that handle one line at a time. `None` at the end of the
+    /// body; on `Some(Err(..))`, `line` holds nothing meaningful.
+    pub fn next_into(&mut self, line: &mut Line<'a>) -> Option<Result<(), LineError>> {
+        self.next_into_with(line, None)
+    }
+
+    /// [`LineParser::next_into`], except that a point whose measurement-and-tags bytes (see
+    /// [`LineParser::series_bytes`]) `known` accepts comes back with them unparsed: an empty
+    /// measurement and no tags. `known` must accept only bytes that began a good line before
+    /// (the same bytes parse the same way, so they need no new check); the caller can still
+    /// have them parsed with [`LineParser::parse_series_into`].
+    pub fn next_into_with(
+        &mut self,
+        line: &mut Line<'a>,
+        known: Option<KnownSeries<'_>>,
+    ) -> Option<Result<(), LineError>> {
+        loop {
+            let body = self.body;
+            let line_start = self.pos;
+            if line_start >= body.len() {
+                return None;
+            }
+            let line_no = self.line;
+            let start = scan::skip_blanks(body, line_start);
+            if let Some(next) = scan::line_end(body, start) {
+                self.advance(next, 1);
+                continue;
+            }
+            if body.get(start) == Some(&b'#') {
+                self.advance(scan::next_newline(body, start) + 1, 1);
+                continue;
+            }
+            return Some(match self.parse_point(body, start, line, known) {
+                Ok((parsed, series_end))
+                    if parsed.next <= self.text.end || self.text.end == body.len() =>
+                {
+                    line.line_number = line_no;
+                    self.series = (start, series_end);
+                    self.series_line = line_no;
+                    self.advance(parsed.next, parsed.newlines + 1);
+                    Ok(())
+                }
+                // Unreachable (every byte of a good line is ASCII or inside a checked token),
+                // but a line holding a bad UTF-8 sequence must never be returned.
+                Ok(_) => Err(self.fail(
+                    line_start,
+                    start,
+                    line_no,
+                    (LineErrorKind::InvalidUtf8, self.text.end),
+                )),
+                Err(found) => Err(self.fail(line_start, start, line_no, found)),
+            });
+        }
+    }
+
+    /// Parses the measurement and tags of the point last returned into `line`, for a caller
+    /// that had them skipped (see [`LineParser::next_into_with`]).
+    pub fn parse_series_into(&self, line: &mut Line<'a>) -> Result<(), LineError> {
+        let (start, end) = self.series;
+        let body = self.body.get(..end + 1).unwrap_or(self.body);
+        match self.parse_series(body, start, line) {
+            Ok(e) if e == end => Ok(()),
+            Ok(e) => Err(locate(
+                self.body,
+                start,
+                self.series_line,
+                e,
+                LineErrorKind::MissingFields,
+            )),
+            Err((kind, pos)) => Err(locate(self.body, start, self.series_line, pos, kind)),
+        }
+    }
+
+    /// Parses the measurement and the tags from `start` into `line`; returns where they end.
+    fn parse_series(&self, body: &'a [u8], start: usize, line: &mut Line<'a>) -> Located<usize> {
         let text = &self.text;
+        line.tags.clear();
 
         // Measurement.
         if body.get(start) == Some(&b',') {
@@ -187,15 +274,14 @@ impl<'a> LineParser<'a> {
         if measurement_end == start {
             return Err((LineErrorKind::MissingMeasurement, start));
         }
-        let measurement = text.token(start, measurement_end, escaped)?;
+        line.measurement = text.token(start, measurement_end, escaped)?;
         let mut i = measurement_end;
 
         // Tags.
-        let mut tags: Vec<Tag<'a>> = Vec::new();
+        let tags = &mut line.tags;
         if body.get(i) == Some(&b',') {
-            tags.reserve_exact(self.tags_hint.max(1));
             let tags_start = i + 1;
-            let (end, sorted) = parse_tags(text, body, tags_start, &mut tags)?;
+            let (end, sorted) = parse_tags(text, body, tags_start, tags)?;
             i = end;
             if !sorted {
                 tags.sort_unstable_by(|a, b| a.0.cmp(&b.0));
@@ -206,13 +292,44 @@ impl<'a> LineParser<'a> {
                 }
             }
         }
+        Ok(i)
+    }
+
+    /// Parses the point starting at `start` (first non-blank byte of its line) in `body` into
+    /// `line` (its vectors cleared first), leaving the measurement and tags unparsed if
+    /// `known` accepts their bytes. Returns where the next line starts and where the tag set
+    /// ends.
+    fn parse_point(
+        &self,
+        body: &'a [u8],
+        start: usize,
+        line: &mut Line<'a>,
+        known: Option<KnownSeries<'_>>,
+    ) -> Located<(Parsed, usize)> {
+        let text = &self.text;
+        line.fields.clear();
+        line.timestamp = None;
+        let skip = known.and_then(|known| {
+            let (end, _) = scan::scan_escaped(body, start, scan::SERIES_END);
+            let raw = body.get(start..end)?;
+            (body.get(end) == Some(&b' ') && known(raw)).then_some(end)
+        });
+        let mut i = match skip {
+            Some(end) => {
+                line.measurement = Cow::Borrowed("");
+                line.tags.clear();
+                end
+            }
+            None => self.parse_series(body, start, line)?,
+        };
         if body.get(i) != Some(&b' ') {
             return Err((LineErrorKind::MissingFields, i));
         }
+        let series_end = i;
         i = scan::skip_blanks(body, i + 1);
 
         // Fields.
-        let mut fields: Vec<Field<'a>> = Vec::with_capacity(self.fields_hint);
+        let fields = &mut line.fields;
         let mut newlines = 0;
         let mut seen = 0usize;
         loop {
@@ -246,10 +363,9 @@ impl<'a> LineParser<'a> {
                 break;
             }
         }
-        keep_last_duplicate_fields(&mut fields);
+        keep_last_duplicate_fields(fields);
 
         // Timestamp.
-        let mut timestamp = None;
         if body.get(i) == Some(&b' ') {
             i = scan::skip_blanks(body, i + 1);
             if scan::line_end(body, i).is_none() && body.get(i) != Some(&b'\r') {
@@ -270,7 +386,7 @@ impl<'a> LineParser<'a> {
                     },
                     i,
                 ))?;
-                timestamp = Some(nanos);
+                line.timestamp = Some(nanos);
                 i = scan::skip_blanks(body, end);
             }
         }
@@ -286,17 +402,7 @@ impl<'a> LineParser<'a> {
             }
         };
 
-        Ok(Parsed {
-            line: Line {
-                measurement,
-                tags,
-                fields,
-                timestamp,
-                line_number: 0,
-            },
-            next,
-            newlines,
-        })
+        Ok((Parsed { next, newlines }, series_end))
     }
 }
 
@@ -304,46 +410,8 @@ impl<'a> Iterator for LineParser<'a> {
     type Item = Result<Line<'a>, LineError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        loop {
-            let body = self.body;
-            let line_start = self.pos;
-            if line_start >= body.len() {
-                return None;
-            }
-            let line_no = self.line;
-            let start = scan::skip_blanks(body, line_start);
-            if let Some(next) = scan::line_end(body, start) {
-                self.advance(next, 1);
-                continue;
-            }
-            if body.get(start) == Some(&b'#') {
-                self.advance(scan::next_newline(body, start) + 1, 1);
-                continue;
-            }
-            return Some(match self.parse_point(body, start) {
-                Ok(parsed) if parsed.next <= self.text.end || self.text.end == body.len() => {
-                    let Parsed {
-                        mut line,
-                        next,
-                        newlines,
-                    } = parsed;
-                    line.line_number = line_no;
-                    self.tags_hint = line.tags.len();
-                    self.fields_hint = line.fields.len();
-                    self.advance(next, newlines + 1);
-                    Ok(line)
-                }
-                // Unreachable (every byte of a good line is ASCII or inside a checked token),
-                // but a line holding a bad UTF-8 sequence must never be returned.
-                Ok(_) => Err(self.fail(
-                    line_start,
-                    start,
-                    line_no,
-                    (LineErrorKind::InvalidUtf8, self.text.end),
-                )),
-                Err(found) => Err(self.fail(line_start, start, line_no, found)),
-            });
-        }
+        let mut line = Line::empty();
+        self.next_into(&mut line).map(|r| r.map(|()| line))
     }
 }
 

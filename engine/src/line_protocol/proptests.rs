@@ -180,6 +180,51 @@ fn check_invariants(body: &[u8]) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+/// Parsing with every good line's series bytes marked known (its tags skipped, then parsed by
+/// `parse_series_into`) gives what a plain parse gives, line for line, errors included.
+fn check_skipping(body: &[u8]) -> Result<(), TestCaseError> {
+    let plain = parse(body);
+    let mut known = std::collections::HashSet::new();
+    let mut parser = LineParser::new(body, Precision::Nanoseconds);
+    let mut line = Line::empty();
+    let mut raws = Vec::new();
+    while let Some(r) = parser.next_into(&mut line) {
+        if r.is_ok() {
+            known.insert(parser.series_bytes().to_vec());
+        }
+        raws.push(parser.series_bytes().to_vec());
+    }
+    let is_known = |raw: &[u8]| known.contains(raw);
+    let mut parser = LineParser::new(body, Precision::Nanoseconds);
+    let mut i = 0;
+    while let Some(r) = parser.next_into_with(&mut line, Some(&is_known)) {
+        prop_assert!(i < plain.len(), "more results than the plain parse");
+        match (r, &plain[i]) {
+            (Ok(()), Ok(want)) => {
+                prop_assert_eq!(parser.series_bytes(), &raws[i][..]);
+                if line.measurement.is_empty() {
+                    prop_assert!(line.tags.is_empty());
+                    prop_assert!(known.contains(parser.series_bytes()));
+                    if let Err(e) = parser.parse_series_into(&mut line) {
+                        return Err(TestCaseError::fail(format!("reparse: {e}")));
+                    }
+                }
+                prop_assert!(same(&line, want), "{:?} vs {:?}", line, want);
+            }
+            (Err(got), Err(want)) => {
+                prop_assert_eq!((got.line, got.column), (want.line, want.column));
+                prop_assert_eq!(got.to_string(), want.to_string());
+            }
+            (got, want) => {
+                return Err(TestCaseError::fail(format!("{got:?} vs {want:?}")));
+            }
+        }
+        i += 1;
+    }
+    prop_assert_eq!(i, plain.len());
+    Ok(())
+}
+
 proptest! {
     // At least 512 cases; more with PROPTEST_CASES.
     #![proptest_config(ProptestConfig {
@@ -219,6 +264,7 @@ proptest! {
         if !final_newline {
             body.truncate(body.len() - separator.len());
         }
+        check_skipping(body.as_bytes())?;
         let parsed = parse(body.as_bytes());
         prop_assert_eq!(parsed.len(), expected.len());
         for (got, want) in parsed.iter().zip(&expected) {
@@ -232,11 +278,13 @@ proptest! {
     #[test]
     fn arbitrary_bytes_never_panic(body in prop::collection::vec(any::<u8>(), 0..300)) {
         check_invariants(&body)?;
+        check_skipping(&body)?;
     }
 
     #[test]
     fn syntax_heavy_bytes_never_panic(body in syntax_bytes()) {
         check_invariants(&body)?;
+        check_skipping(&body)?;
     }
 
     #[test]
@@ -250,6 +298,11 @@ proptest! {
             body.insert(i, byte);
         }
         check_invariants(&body)?;
+        // The mutated line after its original: a known series with other bytes after it.
+        let mut twice = line.to_string().into_bytes();
+        twice.push(b'\n');
+        twice.extend_from_slice(&body);
+        check_skipping(&twice)?;
     }
 
     #[test]

@@ -17,15 +17,18 @@ pub(super) const SERIES_MEASUREMENT: u8 = 1 << 4;
 pub(super) const SERIES_KEY: u8 = 1 << 5;
 /// Stops a timestamp: ` ` `\t` `\n` `\r`.
 pub(super) const TIMESTAMP: u8 = 1 << 6;
+/// Stops the measurement-and-tags section of a line: ` ` `\` `\n` (and `\r`, as above).
+pub(super) const SERIES_END: u8 = 1 << 7;
 
 const fn build_classes() -> [u8; 256] {
     let mut t = [0u8; 256];
     t[b',' as usize] = MEASUREMENT | KEY | VALUE | SERIES_MEASUREMENT | SERIES_KEY;
-    t[b' ' as usize] = MEASUREMENT | KEY | VALUE | SERIES_MEASUREMENT | SERIES_KEY | TIMESTAMP;
-    t[b'\\' as usize] = MEASUREMENT | KEY | STRING | SERIES_MEASUREMENT | SERIES_KEY;
-    t[b'\n' as usize] = MEASUREMENT | KEY | VALUE | STRING | TIMESTAMP;
+    t[b' ' as usize] =
+        MEASUREMENT | KEY | VALUE | SERIES_MEASUREMENT | SERIES_KEY | TIMESTAMP | SERIES_END;
+    t[b'\\' as usize] = MEASUREMENT | KEY | STRING | SERIES_MEASUREMENT | SERIES_KEY | SERIES_END;
+    t[b'\n' as usize] = MEASUREMENT | KEY | VALUE | STRING | TIMESTAMP | SERIES_END;
     t[b'=' as usize] = KEY | SERIES_KEY;
-    t[b'\r' as usize] = MEASUREMENT | KEY | VALUE | TIMESTAMP;
+    t[b'\r' as usize] = MEASUREMENT | KEY | VALUE | TIMESTAMP | SERIES_END;
     t[b'"' as usize] = STRING;
     t[b'\t' as usize] = TIMESTAMP;
     t

@@ -33,6 +33,23 @@ impl std::fmt::Debug for Segment {
 }
 
 impl Segment {
+    /// Lets go of the pages of the file this process has touched, so they stop counting in
+    /// its resident memory (the kernel keeps them in its page cache while it has room). For
+    /// one pass over a whole segment, as compaction makes; later reads fault pages back in.
+    /// Best effort: an error changes nothing.
+    pub fn release_pages(&self) {
+        #[cfg(unix)]
+        // SAFETY: the mapping is read-only and shared, of a file no one writes (see `open`).
+        // MADV_DONTNEED on such a mapping only drops this process's page-table entries: the
+        // next read of a page maps it again from the page cache or the file, with the same
+        // bytes. Nothing holds a reference into the mapping across a page drop that could
+        // observe a change, because the bytes do not change.
+        let _ = unsafe {
+            self.map
+                .unchecked_advise(memmap2::UncheckedAdvice::DontNeed)
+        };
+    }
+
     pub fn open(path: &Path) -> Result<Segment> {
         let file = File::open(path).at(path)?;
         // SAFETY: segment files are immutable once renamed into place: ganzhi never writes to
@@ -123,12 +140,16 @@ impl Segment {
                 )
             })?;
         let by_id = series.iter().enumerate().map(|(i, s)| (s.id, i)).collect();
-        Ok(Segment {
+        let segment = Segment {
             path: path.to_path_buf(),
             map,
             series,
             by_id,
-        })
+        };
+        // The index now lives decoded on the heap: its pages (a large part of a small
+        // segment) need not stay resident too.
+        segment.release_pages();
+        Ok(segment)
     }
 
     pub fn path(&self) -> &Path {

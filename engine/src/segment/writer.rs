@@ -9,7 +9,7 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use crate::batch::{FieldId, SeriesId};
-use crate::codec;
+use crate::codec::{self, Effort};
 use crate::error::{IoContext, Result};
 use crate::memtable::{Column, Values};
 
@@ -54,6 +54,7 @@ pub struct SegmentWriter {
     tmp: PathBuf,
     w: ChunkWriter,
     block_rows: usize,
+    effort: Effort,
     metas: Vec<SeriesMeta>,
     summary: SegmentSummary,
     scratch: Scratch,
@@ -61,6 +62,11 @@ pub struct SegmentWriter {
 
 impl SegmentWriter {
     pub fn create(path: &Path, block_rows: usize) -> Result<SegmentWriter> {
+        Self::create_with(path, block_rows, Effort::Thorough)
+    }
+
+    /// [`SegmentWriter::create`], encoding columns at `effort`.
+    pub fn create_with(path: &Path, block_rows: usize, effort: Effort) -> Result<SegmentWriter> {
         let tmp = path.with_extension("tmp");
         let file = File::create(&tmp).at(&tmp)?;
         let mut w = ChunkWriter {
@@ -73,6 +79,7 @@ impl SegmentWriter {
             tmp,
             w,
             block_rows: block_rows.max(1),
+            effort,
             metas: Vec::new(),
             summary: SegmentSummary {
                 bytes: 0,
@@ -91,8 +98,13 @@ impl SegmentWriter {
             self.metas.last().is_none_or(|m| m.key < s.key),
             "series out of key order"
         );
-        let blocks =
-            write_series(&mut self.w, s, self.block_rows, &mut self.scratch).at(&self.tmp)?;
+        let blocks = write_series(
+            &mut self.w,
+            s,
+            (self.block_rows, self.effort),
+            &mut self.scratch,
+        )
+        .at(&self.tmp)?;
         if blocks.is_empty() {
             return Ok(());
         }
@@ -178,17 +190,25 @@ struct Scratch {
 fn write_series(
     w: &mut ChunkWriter,
     s: &SeriesData,
-    block_rows: usize,
+    (block_rows, effort): (usize, Effort),
     scratch: &mut Scratch,
 ) -> std::io::Result<Vec<BlockMeta>> {
     // Rows: the union of every field's timestamps.
     let rows = &mut scratch.rows;
     rows.clear();
-    for (_, col) in &s.fields {
-        rows.extend_from_slice(&col.times);
+    match s.fields.split_first() {
+        // Fields sampled together (the usual case) share their times: no sort needed.
+        Some(((_, first), rest)) if rest.iter().all(|(_, c)| c.times == first.times) => {
+            rows.extend_from_slice(&first.times);
+        }
+        _ => {
+            for (_, col) in &s.fields {
+                rows.extend_from_slice(&col.times);
+            }
+            rows.sort_unstable();
+            rows.dedup();
+        }
     }
-    rows.sort_unstable();
-    rows.dedup();
 
     let mut fields: Vec<&(FieldId, Column)> =
         s.fields.iter().filter(|(_, c)| !c.is_empty()).collect();
@@ -198,7 +218,7 @@ fn write_series(
     for block in rows.chunks(block_rows) {
         let (min_time, max_time) = (block[0], block[block.len() - 1]);
         scratch.buf.clear();
-        codec::encode_timestamps(block, &mut scratch.buf);
+        codec::encode_timestamps_with(block, effort, &mut scratch.buf);
         let timestamps = w.chunk(&scratch.buf)?;
         let mut chunks = Vec::with_capacity(fields.len());
         for (f, (id, col)) in fields.iter().enumerate() {
@@ -225,7 +245,7 @@ fn write_series(
             };
             let mut values = Values::new(col.values.field_type());
             values.extend_from(&col.values, start..end);
-            encode_values(&values, &mut scratch.buf);
+            encode_values(&values, effort, &mut scratch.buf);
             let extent = w.chunk(&scratch.buf)?;
             chunks.push(FieldChunk {
                 field: *id,
@@ -246,11 +266,11 @@ fn write_series(
     Ok(blocks)
 }
 
-fn encode_values(values: &Values, out: &mut Vec<u8>) {
+fn encode_values(values: &Values, effort: Effort, out: &mut Vec<u8>) {
     match values {
-        Values::Float(v) => codec::encode_floats(v, out),
-        Values::Integer(v) => codec::encode_integers(v, out),
-        Values::Unsigned(v) => codec::encode_unsigned(v, out),
+        Values::Float(v) => codec::encode_floats_with(v, effort, out),
+        Values::Integer(v) => codec::encode_integers_with(v, effort, out),
+        Values::Unsigned(v) => codec::encode_unsigned_with(v, effort, out),
         Values::String(v) => codec::encode_strings(v, out),
         Values::Boolean(v) => codec::encode_bools(v, out),
     }
