@@ -566,10 +566,13 @@ impl Db {
             database.apply(&resolver.batch);
             (seq, epoch)
         };
-        // Everything the batch used is now logged in `epoch`.
-        database
-            .write_cache
-            .learn(epoch, std::mem::take(&mut resolver.learned));
+        // Everything the batch used is now logged in `epoch`. What it resolved in an earlier
+        // epoch is not learned: a `DROP MEASUREMENT` in between may have removed some of
+        // those fields (the batch itself was re-encoded without them).
+        let learned = std::mem::take(&mut resolver.learned);
+        if resolver.epoch() == epoch {
+            database.write_cache.learn(epoch, learned);
+        }
         keep_scratch(std::mem::take(&mut resolver.batch), record);
         self.inner.wal.wait(seq)?;
         self.inner

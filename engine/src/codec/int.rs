@@ -671,7 +671,9 @@ fn encode_general(x: &[i64], effort: Effort, out: &mut Vec<u8>) {
     if n >= 2 {
         transforms.push(T_DELTA);
     }
-    if n >= 3 {
+    // The fast effort keeps to raw values and deltas: deltas less their minimum pack grid
+    // timestamps to their jitter's width, within a bit of what the other transforms reach.
+    if n >= 3 && effort == Effort::Thorough {
         transforms.push(T_DOD);
         transforms.push(T_LINEAR);
     }

@@ -159,8 +159,9 @@ fn decode_i64s(buf: &[u8], n: usize, out: &mut Vec<i64>) -> Result<(), DecodeErr
 /// which the same decoders read.
 ///
 /// `Thorough` tries every candidate (see the module documentation). `Fast` bit-packs integer
-/// streams with their best transform (or runs) and leaves out zstd and entropy coding: about
-/// 3× the encoding speed, for columns that a compaction rewrites soon after (flushes).
+/// streams as raw values or deltas, whichever packs smaller (or as runs), and leaves out the
+/// other transforms, zstd and entropy coding: several times the encoding speed, for columns
+/// that a compaction rewrites soon after (flushes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Effort {
     #[default]

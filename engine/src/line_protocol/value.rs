@@ -42,7 +42,14 @@ pub(super) fn parse_digits(digits: &[u8]) -> Result<u64, IntError> {
     if digits.len() <= 19 {
         // 19 digits stay below 10^19 < 2^64: no overflow check needed.
         let mut v = 0u64;
-        for &b in digits {
+        // Eight at a time (nanosecond timestamps have 19), the rest one by one.
+        let mut chunks = digits.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut eight = [0u8; 8];
+            eight.copy_from_slice(chunk);
+            v = v * 100_000_000 + eight_digits(eight).ok_or(IntError::Syntax)?;
+        }
+        for &b in chunks.remainder() {
             let d = b.wrapping_sub(b'0');
             if d > 9 {
                 return Err(IntError::Syntax);
@@ -60,6 +67,25 @@ pub(super) fn parse_digits(digits: &[u8]) -> Result<u64, IntError> {
         v = v.and_then(|v| v.checked_mul(10)?.checked_add(u64::from(d)));
     }
     v.ok_or(IntError::Range)
+}
+
+/// The value of eight ASCII decimal digits, or `None` if any byte is not one (the SWAR method:
+/// all eight bytes checked and combined in a few 64-bit operations).
+#[inline]
+fn eight_digits(bytes: [u8; 8]) -> Option<u64> {
+    let v = u64::from_le_bytes(bytes);
+    // Every byte is 0x30..=0x39: its high nibble is 3, and adding 6 keeps it 3. (A byte with a
+    // high nibble of 3 carries nothing into the next byte when 6 is added.)
+    const HIGH: u64 = 0xF0F0_F0F0_F0F0_F0F0;
+    let digits =
+        (v & HIGH) | ((v.wrapping_add(0x0606_0606_0606_0606) & HIGH) >> 4) == 0x3333_3333_3333_3333;
+    if !digits {
+        return None;
+    }
+    // Pairs, then quadruples, then the eight: the first digit is the lowest byte.
+    let v = (v & 0x0F0F_0F0F_0F0F_0F0F).wrapping_mul(2561) >> 8;
+    let v = (v & 0x00FF_00FF_00FF_00FF).wrapping_mul(6_553_601) >> 16;
+    Some((v & 0x0000_FFFF_0000_FFFF).wrapping_mul(42_949_672_960_001) >> 32)
 }
 
 /// Why a float did not parse.
@@ -302,6 +328,43 @@ fn parse_string<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Digit runs of every length up to 20, with any byte anywhere: what std parses.
+        #[test]
+        fn digits_parse_as_std_parses(
+            digits in proptest::collection::vec(
+                prop_oneof![8 => b'0'..=b'9', 1 => any::<u8>()], 1..21),
+        ) {
+            let ours = parse_digits(&digits);
+            let std = std::str::from_utf8(&digits).ok().and_then(|t| {
+                t.bytes().all(|b| b.is_ascii_digit()).then(|| t.parse::<u64>())
+            });
+            match std {
+                Some(Ok(v)) => prop_assert_eq!(ours, Ok(v)),
+                Some(Err(_)) => prop_assert_eq!(ours, Err(IntError::Range)),
+                None => prop_assert_eq!(ours, Err(IntError::Syntax)),
+            }
+        }
+    }
+
+    #[test]
+    fn eight_digit_groups() {
+        assert_eq!(eight_digits(*b"12345678"), Some(12_345_678));
+        assert_eq!(eight_digits(*b"00000000"), Some(0));
+        assert_eq!(eight_digits(*b"99999999"), Some(99_999_999));
+        for bad in [
+            *b"1234567/",
+            *b":2345678",
+            *b"1234 678",
+            *b"\xff2345678",
+            *b"\xfa3456789",
+            *b"12345\x3a78",
+        ] {
+            assert_eq!(eight_digits(bad), None, "{bad:?}");
+        }
+    }
 
     #[test]
     fn integers() {
