@@ -55,8 +55,13 @@ pub enum Mode {
 }
 
 /// Segments a partition may pile up while writes are pressing before it is merged anyway.
+///
+/// A backlog merge holds the maintenance thread, and so the next flush, for as long as it
+/// takes (seconds for a few million values), and writers wait behind that flush: the limit is
+/// high enough that a burst (the Day load: ~33 flushes of 12 MiB) never reaches it, and low
+/// enough that reads under a sustained overload look at a bounded number of segments.
 pub fn backlog_limit(policy: &CompactionPolicy) -> usize {
-    policy.min_inputs.max(2) * 8
+    policy.min_inputs.max(2) * 16
 }
 
 /// What to compact in `db` now: [`pick`] over its segments, with the segments still holding

@@ -150,8 +150,14 @@ fn syncer(shared: &Shared, weak: Weak<Inner>, every: Duration) {
     }
 }
 
+/// Memtables filled faster than this, one flush after another, mean writes are pressing.
+const PRESSING_FILL: Duration = Duration::from_secs(5);
+
 fn worker(shared: &Shared, weak: Weak<Inner>) {
     let tick = Duration::from_secs(1);
+    // When the last flush asked for by size (a full memtable) began.
+    let mut last_full: Option<Instant> = None;
+    let mut pressing = false;
     while let Some(db) = wait(shared, &weak, tick, |s| s.flush_wanted) {
         let due = {
             let mut s = lock(&shared.signal);
@@ -159,6 +165,12 @@ fn worker(shared: &Shared, weak: Weak<Inner>) {
                 .first_unflushed
                 .is_some_and(|t| t.elapsed() >= db.options().flush_interval);
             let due = s.flush_wanted || old;
+            if s.flush_wanted {
+                pressing = last_full.is_some_and(|t| t.elapsed() < PRESSING_FILL);
+                last_full = Some(Instant::now());
+            } else if last_full.is_none_or(|t| t.elapsed() >= PRESSING_FILL) {
+                pressing = false;
+            }
             if due {
                 s.flush_wanted = false;
                 s.flushing = true;
@@ -172,10 +184,11 @@ fn worker(shared: &Shared, weak: Weak<Inner>) {
             lock(&shared.signal).flushing = false;
             shared.flushed.notify_all();
         }
-        // Compaction yields to writes: while the memtables are refilling fast (a quarter
-        // full already, right after a flush), only a partition's backlog is merged, so
-        // flushes keep up and writers are not held back; the rest waits for a calmer moment.
-        let busy = db.memtable_bytes() >= db.options().memtable_bytes / 4;
+        // Compaction yields to writes: while they are pressing (a memtable filled within
+        // PRESSING_FILL of the one before, or already a quarter full again right after a
+        // flush), only a partition's backlog is merged, so flushes keep up and writers are not
+        // held back behind a merge; the rest waits for a calmer moment.
+        let busy = pressing || db.memtable_bytes() >= db.options().memtable_bytes / 4;
         let mode = if busy {
             crate::compaction::Mode::Busy
         } else {
