@@ -8,10 +8,13 @@
 //! quarter of the server's CPU under load. jemalloc's thread caches need no lock, and its
 //! background thread returns dirty pages after `dirty_decay_ms`.
 //!
-//! Measured with the issue-5 load (Day, 4 connections, 12 MiB memtable), same build, one
-//! machine: glibc with one arena 1.4–2.5 M values/s at 100–125 MiB peak; jemalloc with
-//! `dirty_decay_ms` 0 / 100 / 200: 2.2–2.3 M at 72–83 MiB, 2.5–2.7 M at 108 MiB, 2.4–3.2 M
-//! at 118–142 MiB. `_RJEM_MALLOC_CONF` in the environment overrides these settings.
+//! Measured with the issue-5 load (Day, 4 connections, 12 MiB memtable: `ganzhi serve` loaded
+//! by `ganzhi load --batch 5000 --connections 4`, as `benches/peers/peers.py load --systems
+//! ganzhi` runs it), interleaved runs of one engine build on this 2-core machine: glibc with
+//! one arena (the build without `#[global_allocator]`) 1.4–2.5 M values/s at 100–125 MiB
+//! peak; jemalloc with `dirty_decay_ms` 0 / 100 / 200 (set through `_RJEM_MALLOC_CONF`, which
+//! overrides the options below): 2.2–2.3 M at 72–83 MiB, 2.5–2.7 M at 108 MiB, 2.4–3.2 M at
+//! 118–142 MiB.
 
 use std::ffi::c_char;
 
