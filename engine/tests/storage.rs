@@ -267,6 +267,56 @@ fn background_maintenance_flushes_a_full_memtable() {
 }
 
 #[test]
+fn background_compaction_catches_up_once_a_burst_of_writes_ends() {
+    // Memtables filled back to back are a burst: compaction stays out of the flushes' way,
+    // then merges the flushed segments once writes stop (within seconds, not never).
+    let dir = tempfile::tempdir().unwrap();
+    let opts = Options {
+        background_maintenance: true,
+        memtable_bytes: 32 << 10,
+        compaction: ganzhi_engine::CompactionPolicy {
+            min_inputs: 2,
+            max_input_bytes: 64 << 20,
+        },
+        ..options()
+    };
+    let db = Db::open(dir.path(), opts).unwrap();
+    db.create_database("city").unwrap();
+    for burst in 0..8 {
+        let body: String = (0..4_000)
+            .map(|t| {
+                format!(
+                    "noise,site=n{} laeq={}.5 {}
+",
+                    t % 4,
+                    t % 90,
+                    burst * 4_000 + t
+                )
+            })
+            .collect();
+        write(&db, &body);
+    }
+    // Bounded wait for the background thread; the outcome is decided by what it did.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while db.maintenance_stats().compactions == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no compaction within 60 s of the burst: {:?}",
+            db.maintenance_stats()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(db.maintenance_error(), None);
+    let s = db.maintenance_stats();
+    assert!(s.flushes >= 2, "{s:?}");
+    let series = db
+        .scan("city", "noise", &TagPredicate::All, &[], TimeRange::ALL)
+        .unwrap();
+    let rows: usize = series.iter().map(|s| s.rows.len()).sum();
+    assert_eq!(rows, 32_000);
+}
+
+#[test]
 fn flushed_series_move_to_the_mapped_series_file() {
     let dir = tempfile::tempdir().unwrap();
     let db = Db::open(dir.path(), options()).unwrap();
