@@ -100,35 +100,47 @@ impl<'d> Resolver<'d> {
     /// every field of the line with the line's types; returns whether it did. The line's
     /// measurement and tags are not looked at (they may be unparsed).
     pub fn add_known(&mut self, known: &CachedSeries, line: &Line<'_>, default_time: i64) -> bool {
-        let fields = &known.fields;
-        let all_known = line.fields.iter().all(|(key, value)| {
-            fields
-                .iter()
-                .any(|f| *f.key == **key && f.field_type == value.field_type())
-        });
-        let Some(series) = known.id.filter(|_| all_known) else {
+        let Some(series) = known.id else {
             return false;
         };
-        self.batch
-            .push_point(series, line.timestamp.unwrap_or(default_time));
-        for (key, value) in &line.fields {
-            if let Some(f) = fields.iter().find(|f| *f.key == **key) {
-                self.batch.push_field(f.id, owned(value));
+        self.field_ids.clear();
+        for (j, (key, value)) in line.fields.iter().enumerate() {
+            let found = known
+                .fields
+                .iter()
+                .find(|f| *f.key == **key && f.field_type == value.field_type());
+            match found {
+                Some(f) => self.field_ids.push((f.id, j)),
+                None => return false,
             }
         }
+        self.push_resolved(line, series, default_time);
         true
     }
 
     /// Adds one line, stamped `default_time` if it has no timestamp.
     pub fn add(&mut self, line: &Line<'_>, default_time: i64) -> Result<(), RejectedLine> {
-        let time = line.timestamp.unwrap_or(default_time);
         self.resolve_fields(line)?;
         let series = self.resolve_series(line);
-        self.batch.push_point(series, time);
+        self.push_resolved(line, series, default_time);
+        Ok(())
+    }
+
+    /// Pushes `line` as a point of `series`, its fields as resolved in `field_ids`.
+    fn push_resolved(&mut self, line: &Line<'_>, series: SeriesId, default_time: i64) {
+        self.batch
+            .push_point(series, line.timestamp.unwrap_or(default_time));
         for &(id, j) in &self.field_ids {
             self.batch.push_field(id, owned(&line.fields[j].1));
         }
-        Ok(())
+    }
+
+    /// Makes this batch define field `e` if no WAL record has yet (once per batch).
+    fn define_if_unlogged(&mut self, e: &Arc<FieldEntry>) {
+        if !e.is_logged() && self.seen_fields.insert(e.id) {
+            self.batch.new_fields.push(e.def());
+            self.defined_fields.push(e.clone());
+        }
     }
 
     /// Resolves every field of the line, creating new ones, before anything is pushed.
@@ -136,15 +148,13 @@ impl<'d> Resolver<'d> {
         self.field_ids.clear();
         let measurement = line.measurement.as_ref();
         {
-            let schema = self.db.schema();
+            let db = self.db;
+            let schema = db.schema();
             for (j, (key, value)) in line.fields.iter().enumerate() {
                 match schema.get(measurement, key) {
                     Some(e) if e.field_type == value.field_type() => {
                         self.field_ids.push((e.id, j));
-                        if !e.is_logged() && self.seen_fields.insert(e.id) {
-                            self.batch.new_fields.push(e.def());
-                            self.defined_fields.push(e.clone());
-                        }
+                        self.define_if_unlogged(e);
                     }
                     Some(e) => {
                         return Err(conflict(
@@ -160,7 +170,8 @@ impl<'d> Resolver<'d> {
             }
         }
         if self.field_ids.len() < line.fields.len() {
-            let mut schema = self.db.schema_mut();
+            let db = self.db;
+            let mut schema = db.schema_mut();
             for (j, (key, value)) in line.fields.iter().enumerate() {
                 if self.field_ids.iter().any(|(_, k)| *k == j) {
                     continue;
@@ -168,10 +179,7 @@ impl<'d> Resolver<'d> {
                 match schema.get_or_create(measurement, key, value.field_type()) {
                     Ok(e) => {
                         self.field_ids.push((e.id, j));
-                        if !e.is_logged() && self.seen_fields.insert(e.id) {
-                            self.batch.new_fields.push(e.def());
-                            self.defined_fields.push(e);
-                        }
+                        self.define_if_unlogged(&e);
                     }
                     Err(c) => return Err(conflict(line, j, c)),
                 }

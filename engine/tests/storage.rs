@@ -236,6 +236,19 @@ fn leftovers_of_an_interrupted_flush_are_removed_at_open() {
     );
 }
 
+/// Waits (at most 60 s) until the background thread has done what `done` checks; the test's
+/// outcome is then decided by what it did. The thread signals nothing a test could await.
+fn wait_for_background(what: &str, done: impl Fn() -> bool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while !done() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no background {what} within 60 s"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 #[test]
 fn background_maintenance_flushes_a_full_memtable() {
     let dir = tempfile::tempdir().unwrap();
@@ -250,15 +263,7 @@ fn background_maintenance_flushes_a_full_memtable() {
         .map(|t| format!("noise,site=n1 laeq={}.5 {t}\n", t % 90))
         .collect();
     write(&db, &body);
-    // Bounded wait for the background thread; the outcome is decided by what it did.
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while files(dir.path(), "seg").is_empty() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no background flush within 30 s"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_for_background("a flush", || !files(dir.path(), "seg").is_empty());
     assert_eq!(db.maintenance_error(), None);
     let series = db
         .scan("city", "noise", &TagPredicate::All, &[], TimeRange::ALL)
@@ -296,16 +301,9 @@ fn background_compaction_catches_up_once_a_burst_of_writes_ends() {
             .collect();
         write(&db, &body);
     }
-    // Bounded wait for the background thread; the outcome is decided by what it did.
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    while db.maintenance_stats().compactions == 0 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no compaction within 60 s of the burst: {:?}",
-            db.maintenance_stats()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_for_background("a compaction after the burst", || {
+        db.maintenance_stats().compactions > 0
+    });
     assert_eq!(db.maintenance_error(), None);
     let s = db.maintenance_stats();
     assert!(s.flushes >= 2, "{s:?}");
