@@ -360,7 +360,8 @@ impl Database {
         if st.active.is_empty() {
             return false;
         }
-        let old = std::mem::take(&mut st.active);
+        let next = Arc::new(st.active.successor());
+        let old = std::mem::replace(&mut st.active, next);
         st.frozen.push(old);
         true
     }

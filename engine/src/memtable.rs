@@ -59,6 +59,29 @@ impl Values {
         Some(0)
     }
 
+    /// Whether `v` has this column's type.
+    fn accepts(&self, v: &OwnedFieldValue) -> bool {
+        matches!(
+            (self, v),
+            (Values::Float(_), FieldValue::Float(_))
+                | (Values::Integer(_), FieldValue::Integer(_))
+                | (Values::Unsigned(_), FieldValue::Unsigned(_))
+                | (Values::String(_), FieldValue::String(_))
+                | (Values::Boolean(_), FieldValue::Boolean(_))
+        )
+    }
+
+    /// Removes the elements in `range`.
+    fn remove(&mut self, range: std::ops::Range<usize>) {
+        match self {
+            Values::Float(c) => drop(c.drain(range)),
+            Values::Integer(c) => drop(c.drain(range)),
+            Values::Unsigned(c) => drop(c.drain(range)),
+            Values::String(c) => drop(c.drain(range)),
+            Values::Boolean(c) => drop(c.drain(range)),
+        }
+    }
+
     fn reserve_exact(&mut self, more: usize) {
         match self {
             Values::Float(c) => c.reserve_exact(more),
@@ -190,10 +213,7 @@ impl Column {
         let mut grown = 0;
         if self.times.len() == self.times.capacity() {
             let before = self.heap_bytes();
-            // Grow by a quarter, not double: a full memtable then holds at most 25% slack
-            // (12% on average) instead of up to 100%, and its columns, which fill in step
-            // when series are sampled alike, do not all double at once.
-            let more = (self.times.len() / 4).max(16);
+            let more = growth(self.times.len(), 0);
             self.times.reserve_exact(more);
             self.values.reserve_exact(more);
             grown = self.heap_bytes() - before;
@@ -217,18 +237,7 @@ impl Column {
         if self.normalized {
             return;
         }
-        let mut order: Vec<u32> = (0..self.times.len() as u32).collect();
-        // Stable: equal timestamps keep their write order, so the last one is the latest.
-        order.sort_by_key(|&i| self.times[i as usize]);
-        let mut keep = Vec::with_capacity(order.len());
-        for (j, &i) in order.iter().enumerate() {
-            let next_same = order
-                .get(j + 1)
-                .is_some_and(|&n| self.times[n as usize] == self.times[i as usize]);
-            if !next_same {
-                keep.push(i);
-            }
-        }
+        let keep = latest_per_time(&self.times);
         self.times = keep.iter().map(|&i| self.times[i as usize]).collect();
         self.values.select(&keep);
         self.normalized = true;
@@ -237,26 +246,315 @@ impl Column {
     /// The index range of points with `min <= time <= max`, after normalizing.
     pub fn range(&mut self, min: i64, max: i64) -> std::ops::Range<usize> {
         self.normalize();
-        let start = self.times.partition_point(|&t| t < min);
-        let end = self.times.partition_point(|&t| t <= max);
-        start..end.max(start)
+        time_range(&self.times, min, max)
+    }
+}
+
+/// The index range of `times` (sorted) with `min <= time <= max`.
+fn time_range(times: &[i64], min: i64, max: i64) -> std::ops::Range<usize> {
+    let start = times.partition_point(|&t| t < min);
+    let end = times.partition_point(|&t| t <= max);
+    start..end.max(start)
+}
+
+/// How many elements a full column vector of `len` grows by; `hint` is what its series held
+/// in the memtable before this one (0 if unknown).
+///
+/// An empty vector takes the hint at once, so a series written at a steady rate allocates
+/// once per memtable instead of once per step. Past that it grows by a quarter, not double:
+/// a full memtable then holds at most 25% slack (12% on average) instead of up to 100%, and
+/// its columns, which fill in step when series are sampled alike, do not all double at once.
+fn growth(len: usize, hint: usize) -> usize {
+    if len == 0 && hint > 0 {
+        return hint;
+    }
+    (len / 4).max(16)
+}
+
+/// The indexes of `times` in time order, keeping only the last written of each timestamp.
+fn latest_per_time(times: &[i64]) -> Vec<u32> {
+    let mut order: Vec<u32> = (0..times.len() as u32).collect();
+    // Stable: equal timestamps keep their write order, so the last one is the latest.
+    order.sort_by_key(|&i| times[i as usize]);
+    let mut keep = Vec::with_capacity(order.len());
+    for (j, &i) in order.iter().enumerate() {
+        let next_same = order
+            .get(j + 1)
+            .is_some_and(|&n| times[n as usize] == times[i as usize]);
+        if !next_same {
+            keep.push(i);
+        }
+    }
+    keep
+}
+
+/// A normalized column of a series buffer, borrowed: times strictly increasing, one value
+/// each.
+#[derive(Debug, Clone, Copy)]
+pub struct ColumnRef<'a> {
+    pub times: &'a [i64],
+    pub values: &'a Values,
+}
+
+impl ColumnRef<'_> {
+    /// The index range of points with `min <= time <= max`.
+    pub fn range(&self, min: i64, max: i64) -> std::ops::Range<usize> {
+        time_range(self.times, min, max)
+    }
+
+    pub fn to_column(self) -> Column {
+        Column::from_sorted(self.times.to_vec(), self.values.clone())
     }
 }
 
 /// Every buffered field of one series.
-#[derive(Debug, Default)]
+///
+/// A series whose every point carries the same fields (the usual case: a sensor reports
+/// all its readings at once) keeps its times once, in `rows`, and one value per row in each
+/// column of `dense`. The first point whose fields differ (another set, another order, a
+/// value of the wrong type) moves the series to `sparse`, where every field has its own
+/// times, for the rest of this memtable's life.
+///
+/// Invariants:
+/// - every column of `dense` has `rows.len()` values, and `dense` holds each field once;
+/// - `dense` and `rows` are empty whenever `sparse` is not;
+/// - `rows_ordered` is true only if `rows` is strictly increasing.
+#[derive(Debug)]
 pub struct SeriesBuffer {
-    /// Few fields per series: a vector searched linearly beats a map.
-    fields: Vec<(FieldId, Column)>,
+    rows: Vec<i64>,
+    rows_ordered: bool,
+    /// Few fields per series: vectors searched linearly beat a map.
+    dense: Vec<(FieldId, Values)>,
+    sparse: Vec<(FieldId, Column)>,
+    /// Rows to reserve on the first write (see [`growth`]).
+    hint: usize,
 }
 
 impl SeriesBuffer {
+    fn with_hint(hint: usize) -> SeriesBuffer {
+        SeriesBuffer {
+            rows: Vec::new(),
+            rows_ordered: true,
+            dense: Vec::new(),
+            sparse: Vec::new(),
+            hint,
+        }
+    }
+
     /// The column of `field`, normalized, if the series has any point of it.
-    pub fn column(&mut self, field: FieldId) -> Option<&mut Column> {
-        self.fields
-            .iter_mut()
+    pub fn column(&mut self, field: FieldId) -> Option<ColumnRef<'_>> {
+        self.normalize();
+        if let Some((_, values)) = self.dense.iter().find(|(f, _)| *f == field) {
+            return Some(ColumnRef {
+                times: &self.rows,
+                values,
+            });
+        }
+        self.sparse
+            .iter()
             .find(|(f, _)| *f == field)
-            .map(|(_, c)| c)
+            .map(|(_, c)| ColumnRef {
+                times: &c.times,
+                values: &c.values,
+            })
+    }
+
+    /// Rows (dense) or values (sparse, the longest field) held.
+    fn len(&self) -> usize {
+        if self.sparse.is_empty() {
+            self.rows.len()
+        } else {
+            self.sparse.iter().map(|(_, c)| c.len()).max().unwrap_or(0)
+        }
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.rows.capacity() * 8
+            + self
+                .dense
+                .iter()
+                .map(|(_, v)| v.capacity_bytes())
+                .sum::<usize>()
+            + self
+                .sparse
+                .iter()
+                .map(|(_, c)| c.heap_bytes())
+                .sum::<usize>()
+    }
+
+    /// Appends one point; returns the heap bytes it cost (see [`Column::push`]) and how many
+    /// of its values were dropped (a field `type_of` does not know, or a value of another
+    /// type than its field's: only a corrupt WAL has those).
+    fn push(
+        &mut self,
+        time: i64,
+        ids: &[FieldId],
+        values: &[OwnedFieldValue],
+        type_of: &impl Fn(FieldId) -> Option<FieldType>,
+    ) -> (usize, u64) {
+        if self.sparse.is_empty() {
+            if self.rows.is_empty() && self.dense.is_empty() {
+                self.dense = Self::dense_fields(ids, values, type_of).unwrap_or_default();
+            }
+            if !self.dense.is_empty()
+                && self.dense.len() == ids.len()
+                && self
+                    .dense
+                    .iter()
+                    .zip(ids.iter().zip(values))
+                    .all(|((f, col), (id, v))| f == id && col.accepts(v))
+            {
+                return (self.push_row(time, values), 0);
+            }
+            let before = self.heap_bytes();
+            self.make_sparse();
+            let (bytes, dropped) = self.push_sparse(time, ids, values, type_of);
+            return ((self.heap_bytes() + bytes).saturating_sub(before), dropped);
+        }
+        self.push_sparse(time, ids, values, type_of)
+    }
+
+    /// The dense columns for a first point with these fields, if each is known, appears
+    /// once and has its field's type.
+    fn dense_fields(
+        ids: &[FieldId],
+        values: &[OwnedFieldValue],
+        type_of: &impl Fn(FieldId) -> Option<FieldType>,
+    ) -> Option<Vec<(FieldId, Values)>> {
+        let mut dense = Vec::with_capacity(ids.len());
+        for (i, (&id, v)) in ids.iter().zip(values).enumerate() {
+            let t = type_of(id)?;
+            if t != v.field_type() || ids[..i].contains(&id) {
+                return None;
+            }
+            dense.push((id, Values::new(t)));
+        }
+        Some(dense)
+    }
+
+    /// Appends a row to the dense columns (the caller checked its fields and types).
+    fn push_row(&mut self, time: i64, values: &[OwnedFieldValue]) -> usize {
+        let mut bytes = 0;
+        if self.rows.len() == self.rows.capacity() {
+            let before = self.heap_bytes();
+            let more = growth(self.rows.len(), self.hint);
+            self.rows.reserve_exact(more);
+            for (_, col) in &mut self.dense {
+                col.reserve_exact(more);
+            }
+            bytes = self.heap_bytes() - before;
+        }
+        if self.rows.last().is_some_and(|&last| time <= last) {
+            self.rows_ordered = false;
+        }
+        self.rows.push(time);
+        for ((_, col), v) in self.dense.iter_mut().zip(values) {
+            bytes += col.push(v).unwrap_or(0);
+        }
+        bytes
+    }
+
+    /// Gives every dense field its own times.
+    fn make_sparse(&mut self) {
+        let rows = std::mem::take(&mut self.rows);
+        let normalized = self.rows_ordered;
+        self.rows_ordered = true;
+        self.sparse = std::mem::take(&mut self.dense)
+            .into_iter()
+            .map(|(f, values)| {
+                let times = rows.clone();
+                (
+                    f,
+                    Column {
+                        times,
+                        values,
+                        normalized,
+                    },
+                )
+            })
+            .collect();
+    }
+
+    fn push_sparse(
+        &mut self,
+        time: i64,
+        ids: &[FieldId],
+        values: &[OwnedFieldValue],
+        type_of: &impl Fn(FieldId) -> Option<FieldType>,
+    ) -> (usize, u64) {
+        let (mut bytes, mut dropped) = (0, 0);
+        for (&fid, value) in ids.iter().zip(values) {
+            let pos = match self.sparse.iter().position(|(f, _)| *f == fid) {
+                Some(p) => p,
+                None => match type_of(fid) {
+                    Some(t) => {
+                        self.sparse.push((fid, Column::new(t)));
+                        self.sparse.len() - 1
+                    }
+                    None => {
+                        dropped += 1;
+                        continue;
+                    }
+                },
+            };
+            match self.sparse[pos].1.push(time, value) {
+                Some(b) => bytes += b,
+                None => dropped += 1,
+            }
+        }
+        (bytes, dropped)
+    }
+
+    /// Sorts by time and keeps only the last write of each timestamp, in every column.
+    fn normalize(&mut self) {
+        if !self.rows_ordered {
+            let keep = latest_per_time(&self.rows);
+            self.rows = keep.iter().map(|&i| self.rows[i as usize]).collect();
+            for (_, col) in &mut self.dense {
+                col.select(&keep);
+            }
+            self.rows_ordered = true;
+        }
+        for (_, col) in &mut self.sparse {
+            col.normalize();
+        }
+    }
+
+    /// Removes the points with `min <= time <= max`; returns how many values went.
+    fn delete(&mut self, min: i64, max: i64) -> u64 {
+        self.normalize();
+        let mut removed = 0;
+        let dense_range = time_range(&self.rows, min, max);
+        if !dense_range.is_empty() {
+            self.rows.drain(dense_range.clone());
+            for (_, col) in &mut self.dense {
+                col.remove(dense_range.clone());
+                removed += dense_range.len() as u64;
+            }
+        }
+        for (_, col) in &mut self.sparse {
+            let r = col.range(min, max);
+            if !r.is_empty() {
+                removed += r.len() as u64;
+                col.times.drain(r.clone());
+                col.values.remove(r);
+            }
+        }
+        removed
+    }
+
+    /// A normalized copy of every column.
+    fn columns(&mut self) -> Vec<(FieldId, Column)> {
+        self.normalize();
+        let dense = self.dense.iter().map(|(f, values)| {
+            let col = ColumnRef {
+                times: &self.rows,
+                values,
+            };
+            (*f, col.to_column())
+        });
+        let sparse = self.sparse.iter().map(|(f, c)| (*f, c.clone()));
+        dense.chain(sparse).collect()
     }
 }
 
@@ -271,9 +569,16 @@ pub struct MemtableStats {
 pub struct Memtable {
     series: RwLock<SeriesMap>,
     pub stats: MemtableStats,
+    /// Rows each series held in the memtable before this one, for those with at least
+    /// [`MIN_HINT`]: a series written at a steady rate reserves its room in one step.
+    hints: HashMap<SeriesId, u32, BuildHasherDefault<FxHasher>>,
 }
 
 type SeriesMap = HashMap<SeriesId, Arc<Mutex<SeriesBuffer>>, BuildHasherDefault<FxHasher>>;
+
+/// Series with fewer rows than this get no hint: they grow in a step or two anyway, and a
+/// database of many small series would otherwise keep a hint for each.
+const MIN_HINT: usize = 64;
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
@@ -294,11 +599,12 @@ impl Memtable {
             let sid = batch.series[i];
             let Some(buffer) = map.get(&sid) else {
                 drop(map);
+                let hint = self.hints.get(&sid).map_or(0, |&h| h as usize);
                 self.series
                     .write()
                     .unwrap_or_else(|e| e.into_inner())
                     .entry(sid)
-                    .or_default();
+                    .or_insert_with(|| Arc::new(Mutex::new(SeriesBuffer::with_hint(hint))));
                 map = self.series.read().unwrap_or_else(|e| e.into_inner());
                 continue;
             };
@@ -306,7 +612,10 @@ impl Memtable {
             let mut buffer = lock(buffer);
             let run_end = i + batch.series[i..].iter().take_while(|&&s| s == sid).count();
             for p in i..run_end {
-                bytes += Self::apply_point(&mut buffer, batch, p, &type_of, &mut dropped);
+                let (ids, values) = batch.fields_of(p);
+                let (b, d) = buffer.push(batch.times[p], ids, values, &type_of);
+                bytes += b;
+                dropped += d;
             }
             i = run_end;
         }
@@ -316,42 +625,6 @@ impl Memtable {
             .values
             .fetch_add(batch.value_count() as u64 - dropped, Ordering::Relaxed);
         dropped
-    }
-
-    /// Appends point `i` of `batch` to `buffer` (its series'); returns the bytes it cost and
-    /// counts its dropped values in `dropped`.
-    fn apply_point(
-        buffer: &mut SeriesBuffer,
-        batch: &Batch,
-        i: usize,
-        type_of: &impl Fn(FieldId) -> Option<FieldType>,
-        dropped: &mut u64,
-    ) -> usize {
-        let mut bytes = 0;
-        {
-            let time = batch.times[i];
-            let (ids, values) = batch.fields_of(i);
-            for (&fid, value) in ids.iter().zip(values) {
-                let pos = match buffer.fields.iter().position(|(f, _)| *f == fid) {
-                    Some(p) => p,
-                    None => match type_of(fid) {
-                        Some(t) => {
-                            buffer.fields.push((fid, Column::new(t)));
-                            buffer.fields.len() - 1
-                        }
-                        None => {
-                            *dropped += 1;
-                            continue;
-                        }
-                    },
-                };
-                match buffer.fields[pos].1.push(time, value) {
-                    Some(b) => bytes += b,
-                    None => *dropped += 1,
-                }
-            }
-        }
-        bytes
     }
 
     /// The buffer of a series, if it has points here.
@@ -385,15 +658,26 @@ impl Memtable {
         let Some(buffer) = self.get(sid) else {
             return Vec::new();
         };
-        let mut buffer = lock(&buffer);
-        buffer
-            .fields
-            .iter_mut()
-            .map(|(f, c)| {
-                c.normalize();
-                (*f, c.clone())
+        let columns = lock(&buffer).columns();
+        columns
+    }
+
+    /// An empty memtable to follow this one: its series reserve the rows they held here.
+    pub fn successor(&self) -> Memtable {
+        let hints = self
+            .series
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .filter_map(|(sid, buffer)| {
+                let rows = lock(buffer).len();
+                (rows >= MIN_HINT).then(|| (*sid, rows.min(u32::MAX as usize) as u32))
             })
-            .collect()
+            .collect();
+        Memtable {
+            hints,
+            ..Memtable::default()
+        }
     }
 
     /// Removes series `sid`'s points with `min <= time <= max` (every field); returns how many
@@ -402,23 +686,7 @@ impl Memtable {
         let Some(buffer) = self.get(sid) else {
             return 0;
         };
-        let mut buffer = lock(&buffer);
-        let mut removed = 0;
-        for (_, col) in &mut buffer.fields {
-            let r = col.range(min, max);
-            if r.is_empty() {
-                continue;
-            }
-            removed += r.len() as u64;
-            let n = col.len();
-            let mut values = Values::new(col.values.field_type());
-            values.extend_from(&col.values, 0..r.start);
-            values.extend_from(&col.values, r.end..n);
-            let mut times = Vec::with_capacity(n - r.len());
-            times.extend_from_slice(&col.times[..r.start]);
-            times.extend_from_slice(&col.times[r.end..]);
-            *col = Column::from_sorted(times, values);
-        }
+        let removed = lock(&buffer).delete(min, max);
         self.stats.values.fetch_sub(removed, Ordering::Relaxed);
         removed
     }
@@ -484,5 +752,176 @@ mod tests {
         let mut c = Column::new(FieldType::Integer);
         assert!(c.push(1, &FieldValue::Float(1.0)).is_none());
         assert!(c.times.is_empty());
+    }
+
+    /// Field ids 0..3: floats; 3: integers; 9: unknown to the schema.
+    fn type_of(f: FieldId) -> Option<FieldType> {
+        match f.0 {
+            0..=2 => Some(FieldType::Float),
+            3 => Some(FieldType::Integer),
+            _ => None,
+        }
+    }
+
+    fn value(f: FieldId, x: i64) -> OwnedFieldValue {
+        if f.0 == 3 {
+            FieldValue::Integer(x)
+        } else {
+            FieldValue::Float(x as f64)
+        }
+    }
+
+    /// `(time, [(field, value)])` points pushed into a fresh buffer.
+    fn buffer(points: &[(i64, Vec<(u32, i64)>)]) -> (SeriesBuffer, u64) {
+        let mut b = SeriesBuffer::with_hint(0);
+        let mut dropped = 0;
+        for (t, fields) in points {
+            let ids: Vec<FieldId> = fields.iter().map(|&(f, _)| FieldId(f)).collect();
+            let values: Vec<OwnedFieldValue> =
+                fields.iter().map(|&(f, x)| value(FieldId(f), x)).collect();
+            dropped += b.push(*t, &ids, &values, &type_of).1;
+        }
+        (b, dropped)
+    }
+
+    fn read(b: &mut SeriesBuffer, f: u32) -> Vec<(i64, OwnedFieldValue)> {
+        let Some(c) = b.column(FieldId(f)) else {
+            return Vec::new();
+        };
+        (0..c.times.len())
+            .map(|i| (c.times[i], c.values.get(i)))
+            .collect()
+    }
+
+    #[test]
+    fn fields_written_together_share_their_times() {
+        let (mut b, dropped) = buffer(&[
+            (20, vec![(0, 2), (3, 20)]),
+            (10, vec![(0, 1), (3, 10)]),
+            (20, vec![(0, 5), (3, 50)]),
+        ]);
+        assert_eq!(dropped, 0);
+        assert!(b.sparse.is_empty(), "the series stays dense");
+        assert_eq!(b.rows.len(), 3);
+        assert_eq!(
+            read(&mut b, 0),
+            vec![(10, FieldValue::Float(1.0)), (20, FieldValue::Float(5.0))]
+        );
+        assert_eq!(
+            read(&mut b, 3),
+            vec![(10, FieldValue::Integer(10)), (20, FieldValue::Integer(50))]
+        );
+        assert!(b.column(FieldId(1)).is_none());
+    }
+
+    #[test]
+    fn a_point_with_other_fields_makes_the_series_sparse_and_loses_nothing() {
+        let (mut b, dropped) = buffer(&[
+            (10, vec![(0, 1), (1, 1)]),
+            (30, vec![(0, 3), (1, 3)]),
+            // One field only: the series turns sparse.
+            (20, vec![(1, 2)]),
+            // A duplicate of an older timestamp for one field: it wins for that field only.
+            (10, vec![(0, 9)]),
+        ]);
+        assert_eq!(dropped, 0);
+        assert!(b.dense.is_empty() && b.rows.is_empty());
+        assert_eq!(
+            read(&mut b, 0),
+            vec![(10, FieldValue::Float(9.0)), (30, FieldValue::Float(3.0))]
+        );
+        assert_eq!(
+            read(&mut b, 1),
+            vec![
+                (10, FieldValue::Float(1.0)),
+                (20, FieldValue::Float(2.0)),
+                (30, FieldValue::Float(3.0))
+            ]
+        );
+    }
+
+    #[test]
+    fn unknown_fields_and_wrong_types_are_dropped_and_counted() {
+        // Field 9 is unknown; field 3 holds integers, so a float for it is refused.
+        let mut b = SeriesBuffer::with_hint(0);
+        let (_, d) = b.push(
+            1,
+            &[FieldId(0), FieldId(9)],
+            &[FieldValue::Float(1.0), FieldValue::Float(2.0)],
+            &type_of,
+        );
+        assert_eq!(d, 1);
+        let (_, d) = b.push(2, &[FieldId(3)], &[FieldValue::Float(2.0)], &type_of);
+        assert_eq!(d, 1);
+        assert_eq!(read(&mut b, 0), vec![(1, FieldValue::Float(1.0))]);
+        assert!(read(&mut b, 3).is_empty());
+    }
+
+    #[test]
+    fn a_series_reserves_the_rows_its_hint_says() {
+        let mut b = SeriesBuffer::with_hint(1000);
+        let (bytes, _) = b.push(1, &[FieldId(0)], &[FieldValue::Float(1.0)], &type_of);
+        assert_eq!(b.rows.capacity(), 1000);
+        assert_eq!(bytes, 1000 * 16, "rows and values counted as allocated");
+        let m = Memtable::default();
+        let mut batch = Batch::default();
+        for t in 0..100 {
+            batch.push_point(SeriesId(7), t);
+            batch.push_field(FieldId(0), FieldValue::Float(1.0));
+        }
+        m.apply(&batch, type_of);
+        let next = m.successor();
+        next.apply(&batch, type_of);
+        let buffer = next.get(SeriesId(7)).unwrap();
+        assert_eq!(lock(&buffer).rows.capacity(), 100);
+    }
+
+    #[test]
+    fn deletes_remove_a_time_range_from_dense_and_sparse_series() {
+        for sparse in [false, true] {
+            let mut points: Vec<(i64, Vec<(u32, i64)>)> =
+                (0..10).map(|t| (t, vec![(0, t), (1, t)])).collect();
+            if sparse {
+                points.push((10, vec![(1, 10)]));
+            }
+            let (mut b, _) = buffer(&points);
+            let removed = b.delete(3, 5);
+            assert_eq!(removed, 6, "sparse: {sparse}");
+            let times: Vec<i64> = read(&mut b, 0).iter().map(|p| p.0).collect();
+            assert_eq!(times, vec![0, 1, 2, 6, 7, 8, 9]);
+        }
+    }
+
+    proptest::proptest! {
+        /// Whatever mix of fields, orders, duplicates and late points arrives, every field
+        /// reads back as the last value written for each of its timestamps, in time order.
+        #[test]
+        fn series_buffer_matches_a_last_write_wins_model(
+            points in proptest::collection::vec(
+                (0i64..20, proptest::collection::vec((0u32..4, -5i64..5), 1..4)),
+                0..40,
+            ),
+            dense_prefix in 0usize..40,
+        ) {
+            // A prefix of points with one field set keeps the series dense for a while.
+            let mut points = points;
+            for p in points.iter_mut().take(dense_prefix) {
+                p.1 = vec![(0, p.1[0].1), (3, p.1[0].1)];
+            }
+            let (mut b, dropped) = buffer(&points);
+            proptest::prop_assert_eq!(dropped, 0);
+            for f in 0..4u32 {
+                let mut model = std::collections::BTreeMap::new();
+                for (t, fields) in &points {
+                    for &(g, x) in fields {
+                        if g == f {
+                            model.insert(*t, value(FieldId(f), x));
+                        }
+                    }
+                }
+                let want: Vec<_> = model.into_iter().collect();
+                proptest::prop_assert_eq!(read(&mut b, f), want);
+            }
+        }
     }
 }

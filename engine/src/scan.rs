@@ -181,7 +181,7 @@ pub(crate) fn scan(
                 if let Some(col) = buffer.column(*fid) {
                     let range = col.range(range.min, range.max);
                     let mut values = crate::memtable::Values::new(*t);
-                    values.extend_from(&col.values, range.clone());
+                    values.extend_from(col.values, range.clone());
                     r.push(Column::from_sorted(col.times[range].to_vec(), values));
                 }
             }

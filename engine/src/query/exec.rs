@@ -274,7 +274,7 @@ fn collect(
         if let Some(col) = buffer.column(fid) {
             let r = col.range(range.min, range.max);
             let mut values = Values::new(ftype);
-            values.extend_from(&col.values, r.clone());
+            values.extend_from(col.values, r.clone());
             mem_runs.push(Column::from_sorted(col.times[r].to_vec(), values));
         }
     }
