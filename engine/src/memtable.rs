@@ -14,7 +14,7 @@
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::sync::{Mutex, MutexGuard, RwLock};
 
 use rustc_hash::FxHasher;
 
@@ -574,7 +574,10 @@ pub struct Memtable {
     hints: HashMap<SeriesId, u32, BuildHasherDefault<FxHasher>>,
 }
 
-type SeriesMap = HashMap<SeriesId, Arc<Mutex<SeriesBuffer>>, BuildHasherDefault<FxHasher>>;
+/// Buffers are stored in the map itself: the probe for a series lands on its buffer. Each
+/// has a mutex for readers, which normalize columns in place under the map's read lock; a
+/// writer holds the map's write lock and so needs none.
+type SeriesMap = HashMap<SeriesId, Mutex<SeriesBuffer>, BuildHasherDefault<FxHasher>>;
 
 /// Series with fewer rows than this get no hint: they grow in a step or two anyway, and a
 /// database of many small series would otherwise keep a hint for each.
@@ -591,25 +594,19 @@ impl Memtable {
     pub fn apply(&self, batch: &Batch, type_of: impl Fn(FieldId) -> Option<FieldType>) -> u64 {
         let mut dropped = 0;
         let mut bytes = 0;
-        // One read lock for the batch; the write lock only to add a series.
-        let mut map = self.series.read().unwrap_or_else(|e| e.into_inner());
+        // The write lock, once for the batch, gives this thread every buffer without locking
+        // each: no atomic operation per point, so the cache misses of consecutive points'
+        // appends overlap instead of each waiting for the last.
+        let mut map = self.series.write().unwrap_or_else(|e| e.into_inner());
         let n = batch.point_count();
         let mut i = 0;
         while i < n {
             let sid = batch.series[i];
-            let Some(buffer) = map.get(&sid) else {
-                drop(map);
+            let buffer = map.entry(sid).or_insert_with(|| {
                 let hint = self.hints.get(&sid).map_or(0, |&h| h as usize);
-                self.series
-                    .write()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .entry(sid)
-                    .or_insert_with(|| Arc::new(Mutex::new(SeriesBuffer::with_hint(hint))));
-                map = self.series.read().unwrap_or_else(|e| e.into_inner());
-                continue;
-            };
-            // The points of this series that follow one another share one lock.
-            let mut buffer = lock(buffer);
+                Mutex::new(SeriesBuffer::with_hint(hint))
+            });
+            let buffer = buffer.get_mut().unwrap_or_else(|e| e.into_inner());
             let run_end = i + batch.series[i..].iter().take_while(|&&s| s == sid).count();
             for p in i..run_end {
                 let (ids, values) = batch.fields_of(p);
@@ -627,13 +624,17 @@ impl Memtable {
         dropped
     }
 
-    /// The buffer of a series, if it has points here.
-    pub fn get(&self, sid: SeriesId) -> Option<Arc<Mutex<SeriesBuffer>>> {
-        self.series
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&sid)
-            .cloned()
+    /// Calls `read` with the buffer of series `sid`, if it has points here. Writers wait
+    /// meanwhile: keep it short (copy the points out).
+    pub fn with_series<R>(
+        &self,
+        sid: SeriesId,
+        read: impl FnOnce(&mut SeriesBuffer) -> R,
+    ) -> Option<R> {
+        let map = self.series.read().unwrap_or_else(|e| e.into_inner());
+        let buffer = map.get(&sid)?;
+        let mut buffer = lock(buffer);
+        Some(read(&mut buffer))
     }
 
     /// Ids of the series with points here.
@@ -655,11 +656,8 @@ impl Memtable {
 
     /// A normalized copy of every column of a series (for flushing).
     pub fn columns_of(&self, sid: SeriesId) -> Vec<(FieldId, Column)> {
-        let Some(buffer) = self.get(sid) else {
-            return Vec::new();
-        };
-        let columns = lock(&buffer).columns();
-        columns
+        self.with_series(sid, SeriesBuffer::columns)
+            .unwrap_or_default()
     }
 
     /// An empty memtable to follow this one: its series reserve the rows they held here.
@@ -683,17 +681,11 @@ impl Memtable {
     /// Removes series `sid`'s points with `min <= time <= max` (every field); returns how many
     /// values went. For deletes: the caller holds the write sequencer.
     pub fn delete(&self, sid: SeriesId, min: i64, max: i64) -> u64 {
-        let Some(buffer) = self.get(sid) else {
-            return 0;
-        };
-        let removed = lock(&buffer).delete(min, max);
+        let removed = self
+            .with_series(sid, |buffer| buffer.delete(min, max))
+            .unwrap_or(0);
         self.stats.values.fetch_sub(removed, Ordering::Relaxed);
         removed
-    }
-
-    /// Locks a series buffer for reading (columns normalize on access).
-    pub fn lock_buffer(buffer: &Mutex<SeriesBuffer>) -> MutexGuard<'_, SeriesBuffer> {
-        lock(buffer)
     }
 }
 
@@ -872,8 +864,8 @@ mod tests {
         m.apply(&batch, type_of);
         let next = m.successor();
         next.apply(&batch, type_of);
-        let buffer = next.get(SeriesId(7)).unwrap();
-        assert_eq!(lock(&buffer).rows.capacity(), 100);
+        let capacity = next.with_series(SeriesId(7), |b| b.rows.capacity());
+        assert_eq!(capacity, Some(100));
     }
 
     #[test]

@@ -8,7 +8,7 @@
 use crate::batch::FieldId;
 use crate::database::Database;
 use crate::error::Result;
-use crate::memtable::{Column, Memtable};
+use crate::memtable::Column;
 use crate::merge::merge_runs;
 use crate::model::{FieldType, OwnedFieldValue};
 
@@ -175,16 +175,16 @@ pub(crate) fn scan(
             }
         }
         for m in &snapshot.memtables {
-            let Some(buffer) = m.get(sid) else { continue };
-            let mut buffer = Memtable::lock_buffer(&buffer);
-            for ((fid, t), r) in wanted.iter().zip(runs.iter_mut()) {
-                if let Some(col) = buffer.column(*fid) {
-                    let range = col.range(range.min, range.max);
-                    let mut values = crate::memtable::Values::new(*t);
-                    values.extend_from(col.values, range.clone());
-                    r.push(Column::from_sorted(col.times[range].to_vec(), values));
+            m.with_series(sid, |buffer| {
+                for ((fid, t), r) in wanted.iter().zip(runs.iter_mut()) {
+                    if let Some(col) = buffer.column(*fid) {
+                        let range = col.range(range.min, range.max);
+                        let mut values = crate::memtable::Values::new(*t);
+                        values.extend_from(col.values, range.clone());
+                        r.push(Column::from_sorted(col.times[range].to_vec(), values));
+                    }
                 }
-            }
+            });
         }
         let columns: Vec<Vec<(i64, OwnedFieldValue)>> = runs
             .into_iter()

@@ -17,7 +17,7 @@ use super::window::Windows;
 use crate::batch::{FieldId, SeriesId};
 use crate::database::{Database, Snapshot};
 use crate::error::Result;
-use crate::memtable::{Column, Memtable, Values};
+use crate::memtable::{Column, Values};
 use crate::merge::merge_runs;
 use crate::model::{FieldType, OwnedFieldValue};
 use crate::scan::{TagPredicate, TimeRange};
@@ -269,14 +269,14 @@ fn collect(
         .collect();
     let mut mem_runs: Vec<Column> = Vec::new();
     for m in &snapshot.memtables {
-        let Some(buffer) = m.get(sid) else { continue };
-        let mut buffer = Memtable::lock_buffer(&buffer);
-        if let Some(col) = buffer.column(fid) {
+        let run = m.with_series(sid, |buffer| {
+            let col = buffer.column(fid)?;
             let r = col.range(range.min, range.max);
             let mut values = Values::new(ftype);
             values.extend_from(col.values, r.clone());
-            mem_runs.push(Column::from_sorted(col.times[r].to_vec(), values));
-        }
+            Some(Column::from_sorted(col.times[r].to_vec(), values))
+        });
+        mem_runs.extend(run.flatten());
     }
     let overlaps_elsewhere = |seg: usize, min: i64, max: i64| {
         metas.iter().enumerate().any(|(j, meta)| {
@@ -386,14 +386,14 @@ fn data_extent(
             }
         }
         for m in &snapshot.memtables {
-            let Some(buffer) = m.get(*sid) else { continue };
-            let mut buffer = Memtable::lock_buffer(&buffer);
-            if let Some(col) = buffer.column(fid) {
+            let span = m.with_series(*sid, |buffer| {
+                let col = buffer.column(fid)?;
                 let r = col.range(range.min, range.max);
-                if let (Some(&a), Some(&b)) = (col.times[r.clone()].first(), col.times[r].last()) {
-                    min = min.min(a);
-                    max = max.max(b);
-                }
+                Some((*col.times[r.clone()].first()?, *col.times[r].last()?))
+            });
+            if let Some(Some((a, b))) = span {
+                min = min.min(a);
+                max = max.max(b);
             }
         }
     }

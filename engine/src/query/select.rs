@@ -754,14 +754,14 @@ impl Plan<'_> {
                 }
             }
             for m in &snapshot.memtables {
-                if let Some(buffer) = m.get(sid) {
-                    let mut buffer = crate::memtable::Memtable::lock_buffer(&buffer);
-                    total += fids
-                        .iter()
-                        .filter_map(|f| buffer.column(*f).map(|c| c.times.len() as u64))
-                        .max()
-                        .unwrap_or(0);
-                }
+                total += m
+                    .with_series(sid, |buffer| {
+                        fids.iter()
+                            .filter_map(|f| buffer.column(*f).map(|c| c.times.len() as u64))
+                            .max()
+                            .unwrap_or(0)
+                    })
+                    .unwrap_or(0);
             }
         }
         total
