@@ -310,7 +310,7 @@ impl<'a> LineParser<'a> {
         line.fields.clear();
         line.timestamp = None;
         let skip = known.and_then(|known| {
-            let (end, _) = scan::scan_escaped(body, start, scan::SERIES_END);
+            let end = scan::series_end(body, start);
             let raw = body.get(start..end)?;
             (body.get(end) == Some(&b' ') && known(raw)).then_some(end)
         });

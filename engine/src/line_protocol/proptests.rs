@@ -232,6 +232,26 @@ proptest! {
         ..ProptestConfig::default()
     })]
 
+    /// The vectorized series-end search agrees with the escape-aware byte scan, from any
+    /// start, on bytes dense in spaces, escapes and line ends.
+    #[test]
+    fn series_end_agrees_with_the_byte_scan(
+        body in proptest::collection::vec(
+            prop_oneof![
+                Just(b' '), Just(b'\\'), Just(b'\n'), Just(b'\r'), Just(b','), Just(b'='),
+                Just(b'a'), Just(b'"'),
+            ],
+            0..40,
+        ),
+        from in 0usize..42,
+    ) {
+        prop_assert_eq!(
+            scan::series_end(&body, from),
+            scan::scan_escaped(&body, from, scan::SERIES_END).0,
+            "{:?} from {}", String::from_utf8_lossy(&body), from
+        );
+    }
+
     #[test]
     fn canonical_text_round_trips(line in arbitrary_line()) {
         let text = line.to_string();
