@@ -96,5 +96,6 @@ pub use duration::{format_duration, parse_duration};
 pub use error::{ParseError, ParseErrorKind};
 pub use parser::{parse_expr, parse_query, parse_statement};
 pub use timestamp::{
-    format_rfc3339, is_time_string, parse_time_string, MAX_TIME_LITERAL, MIN_TIME_LITERAL,
+    format_rfc3339, is_time_string, parse_time_string, write_rfc3339, MAX_TIME_LITERAL,
+    MIN_TIME_LITERAL,
 };

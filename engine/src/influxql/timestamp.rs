@@ -208,15 +208,52 @@ pub(crate) fn format_rfc3339_seconds(ns: i128) -> String {
 /// RFC 3339 in UTC with the fraction's trailing zeros removed, as Go's `RFC3339Nano`:
 /// `2026-11-01T00:00:00Z`, `2026-11-01T00:00:00.5Z`.
 pub fn format_rfc3339(ns: i64) -> String {
-    let ns = i128::from(ns);
-    let mut out = String::new();
-    write_civil_seconds(&mut out, ns.div_euclid(NANOS_PER_SEC));
-    let frac = ns.rem_euclid(NANOS_PER_SEC);
-    if frac != 0 {
-        let digits = format!("{frac:09}");
-        out.push('.');
-        out.push_str(digits.trim_end_matches('0'));
-    }
-    out.push('Z');
+    let mut out = String::with_capacity(30);
+    write_rfc3339(&mut out, ns);
     out
+}
+
+/// Appends [`format_rfc3339`]'s text to `out`, digit by digit: result encoding writes one per
+/// row, and the formatting machinery took a tenth of a windowed query's time.
+pub fn write_rfc3339(out: &mut String, ns: i64) {
+    const NANOS: i64 = 1_000_000_000;
+    const DAY: i64 = 86_400;
+    let secs = ns.div_euclid(NANOS);
+    let frac = ns.rem_euclid(NANOS);
+    let (y, mo, d) = civil_from_days(secs.div_euclid(DAY));
+    let sod = secs.rem_euclid(DAY);
+    // Nanoseconds in an i64 span the years 1677 to 2262: always four digits.
+    let mut buf = [0u8; 30];
+    let mut n = 0;
+    let mut put = |value: i64, width: usize, after: u8| {
+        let mut v = value;
+        for k in (0..width).rev() {
+            buf[n + k] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+        n += width;
+        if after != 0 {
+            buf[n] = after;
+            n += 1;
+        }
+    };
+    put(y, 4, b'-');
+    put(i64::from(mo), 2, b'-');
+    put(i64::from(d), 2, b'T');
+    put(sod / 3600, 2, b':');
+    put(sod / 60 % 60, 2, b':');
+    put(sod % 60, 2, 0);
+    if frac != 0 {
+        // Go's RFC3339Nano: the fraction without its trailing zeros.
+        let (mut digits, mut f) = (9, frac);
+        while f % 10 == 0 {
+            f /= 10;
+            digits -= 1;
+        }
+        put(-1, 0, b'.');
+        put(f, digits, 0);
+    }
+    put(-1, 0, b'Z');
+    // Every byte written is an ASCII digit or separator.
+    out.push_str(std::str::from_utf8(&buf[..n]).unwrap_or_default());
 }

@@ -62,7 +62,10 @@ impl Budget {
         if self.threads > 0 {
             self.threads
         } else {
-            std::thread::available_parallelism().map_or(1, |n| n.get())
+            // Asked once: the standard library reads the cgroup files on every call, which
+            // cost a short query a few percent of its time.
+            static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+            *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
         }
     }
 

@@ -15,7 +15,7 @@
 use std::fmt::Write as _;
 
 use super::statement::{QueryError, ResultSeries};
-use crate::influxql::format_rfc3339;
+use crate::influxql::write_rfc3339;
 use crate::model::OwnedFieldValue;
 
 /// How timestamps are written.
@@ -163,7 +163,7 @@ fn write_series(out: &mut String, s: &ResultSeries, epoch: Epoch) {
                 }
                 None => {
                     out.push('"');
-                    out.push_str(&format_rfc3339(*t));
+                    write_rfc3339(out, *t);
                     out.push('"');
                 }
             }
