@@ -265,6 +265,18 @@ fn mode_distinct_integral_and_text_fields() {
             "SELECT percentile(no2, 50), median(no2) FROM air_quality",
         );
         assert_eq!(r[0].rows[0].1, vec![i(2), f(2.5)]);
+        // Alone, a percentile carries its point's time, as max does.
+        let r = one(
+            db,
+            "SELECT percentile(pm25, 50) FROM air_quality WHERE station = 's1'",
+        );
+        assert_eq!(r[0].rows, vec![(60 * S, vec![f(20.0)])]);
+        let r = one(
+            db,
+            "SELECT percentile(pm25, 100) FROM air_quality GROUP BY station",
+        );
+        let times: Vec<i64> = r.iter().map(|s| s.rows[0].0).collect();
+        assert_eq!(times, vec![180 * S, 120 * S, 60 * S]);
         // Trapezoids: (10+20)/2*60 + (20+30)/2*60 + (30+40)/2*60 = 4500 value·s = 75 value·min.
         let r = one(
             db,

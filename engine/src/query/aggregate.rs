@@ -40,7 +40,11 @@ impl Aggregate {
     pub fn is_selector(self) -> bool {
         matches!(
             self,
-            Aggregate::Min | Aggregate::Max | Aggregate::First | Aggregate::Last
+            Aggregate::Min
+                | Aggregate::Max
+                | Aggregate::First
+                | Aggregate::Last
+                | Aggregate::Percentile(_)
         )
     }
 
@@ -164,6 +168,9 @@ pub struct Acc {
     last: Option<(i64, Num)>,
     values: Vec<f64>,
     keep_values: bool,
+    /// The time of each kept value, for a percentile that reports its point's time.
+    times: Vec<i64>,
+    keep_times: bool,
 }
 
 impl Acc {
@@ -171,6 +178,15 @@ impl Acc {
         Acc {
             keep_values: agg.needs_values(),
             ..Acc::default()
+        }
+    }
+
+    /// An accumulator whose result carries its point's time where `agg` selects a kept value
+    /// (percentile): for results without `GROUP BY time`, whose rows show that time.
+    pub fn with_point_times(agg: Aggregate) -> Acc {
+        Acc {
+            keep_times: matches!(agg, Aggregate::Percentile(_)),
+            ..Acc::new(agg)
         }
     }
 
@@ -185,6 +201,9 @@ impl Acc {
             self.is_float |= matches!(v, Num::F(_));
             self.is_unsigned |= matches!(v, Num::U(_));
             self.values.push(v.as_f64());
+            if self.keep_times {
+                self.times.push(t);
+            }
             return;
         }
         self.count += 1;
@@ -279,6 +298,9 @@ impl Acc {
                     Num::I(_) => {}
                 }
                 self.values.extend(values.iter().map(|v| v.num().as_f64()));
+                if self.keep_times {
+                    self.times.extend_from_slice(times);
+                }
             }
         }
     }
@@ -377,12 +399,14 @@ impl Acc {
             }
         }
         self.values.extend_from_slice(&o.values);
+        self.times.extend_from_slice(&o.times);
     }
 
     /// [`Acc::merge`], taking `o`'s kept values without a copy when this one has none.
     pub fn merge_owned(&mut self, mut o: Acc) {
         if self.values.is_empty() {
             std::mem::swap(&mut self.values, &mut o.values);
+            std::mem::swap(&mut self.times, &mut o.times);
         }
         self.merge(&o);
     }
@@ -397,6 +421,9 @@ impl Acc {
     pub fn reserve(&mut self, n: usize) {
         if self.keep_values {
             self.values.reserve(n);
+        }
+        if self.keep_times {
+            self.times.reserve(n);
         }
     }
 
@@ -474,10 +501,22 @@ impl Acc {
                 // InfluxDB: index = floor(n * p / 100 + 0.5) - 1, clamped; found by selection.
                 let n = v.len() as f64;
                 let i = ((n * p / 100.0 + 0.5).floor() as i64 - 1).clamp(0, v.len() as i64 - 1);
-                let (_, x, _) = v.select_nth_unstable_by(i as usize, f64::total_cmp);
+                let i = i as usize;
+                let (x, time) = if self.keep_times && self.times.len() == v.len() {
+                    // Select among the points, so the chosen value keeps its time; among
+                    // equal values, the earliest.
+                    let times = &self.times;
+                    let mut order: Vec<u32> = (0..v.len() as u32).collect();
+                    let (_, &mut k, _) = order.select_nth_unstable_by(i, |&a, &b| {
+                        let (a, b) = (a as usize, b as usize);
+                        v[a].total_cmp(&v[b]).then(times[a].cmp(&times[b]))
+                    });
+                    (v[k as usize], Some(times[k as usize]))
+                } else {
+                    (*v.select_nth_unstable_by(i, f64::total_cmp).1, None)
+                };
                 // A selector: the point's own value, in its field's type (integers are exact
                 // in the f64 they were kept as up to 2^53).
-                let x = *x;
                 let value = if self.is_float {
                     FieldValue::Float(x)
                 } else if self.is_unsigned {
@@ -485,7 +524,7 @@ impl Acc {
                 } else {
                     FieldValue::Integer(x as i64)
                 };
-                (value, None)
+                (value, time)
             }
         })
     }

@@ -446,7 +446,11 @@ fn accumulate(
             })
             .collect();
         let accs = groups.entry(key).or_insert_with(|| {
-            let mut accs = vec![Acc::new(q.aggregate); ctx.nwin];
+            let acc = match ctx.windows {
+                Some(_) => Acc::new(q.aggregate),
+                None => Acc::with_point_times(q.aggregate),
+            };
+            let mut accs = vec![acc; ctx.nwin];
             accs.iter_mut().for_each(|a| a.reserve(reserve));
             accs
         });

@@ -256,7 +256,7 @@ enum Func {
 impl Func {
     fn is_selector(self) -> bool {
         match self {
-            Func::Agg(a) => a.is_selector() || matches!(a, Aggregate::Percentile(_)),
+            Func::Agg(a) => a.is_selector(),
             _ => false,
         }
     }
@@ -1133,7 +1133,7 @@ fn reduce(func: Func, points: &[(i64, Value)]) -> Result<Vec<(Option<i64>, Value
     let numeric = Num::from_value(&points[0].1).is_some();
     Ok(match func {
         Func::Agg(a) if numeric => {
-            let mut acc = Acc::new(a);
+            let mut acc = Acc::with_point_times(a);
             for (t, v) in points {
                 if let Some(n) = Num::from_value(v) {
                     acc.add(*t, n);
