@@ -338,9 +338,8 @@ fn collect(
             }
             stats.chunks_decoded += 1;
             stats.values_decoded += u64::from(st.count);
-            live.segment.read_times(block, &mut block_times)?;
             live.segment
-                .read_field(block, &block_times, fid, &mut times, &mut values)?;
+                .read_field_alone(block, fid, &mut block_times, &mut times, &mut values)?;
         }
         tombstone::cut_tail(&mut times, &mut values, 0, &cuts);
         runs.push(Column::from_sorted(times, values));

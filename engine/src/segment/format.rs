@@ -73,12 +73,23 @@ impl Trailer {
 pub const MAX_INDEX_BYTES: u64 = 1 << 32;
 
 /// A byte range of the file with the CRC-32 of its bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub struct Extent {
     pub offset: u64,
     pub len: u64,
     pub crc: u32,
+    /// Its position among the extents of the decoded index (0 for one being written): in
+    /// memory only, not stored, and not compared.
+    pub ordinal: u32,
 }
+
+impl PartialEq for Extent {
+    fn eq(&self, other: &Extent) -> bool {
+        (self.offset, self.len, self.crc) == (other.offset, other.len, other.crc)
+    }
+}
+
+impl Eq for Extent {}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct FieldChunk {
@@ -159,13 +170,16 @@ pub fn decode_index(
     chunk_area: std::ops::Range<u64>,
 ) -> Result<Vec<SeriesMeta>, DecodeError> {
     let mut r = Reader::new(bytes);
-    let extent = |r: &mut Reader<'_>| -> Result<Extent, DecodeError> {
+    let mut ordinal = 0u32;
+    let mut extent = |r: &mut Reader<'_>| -> Result<Extent, DecodeError> {
         let at = r.position();
         let e = Extent {
             offset: r.uvarint()?,
             len: r.uvarint()?,
             crc: r.u32_le()?,
+            ordinal,
         };
+        ordinal = ordinal.wrapping_add(1);
         let end = e.offset.checked_add(e.len);
         if e.offset < chunk_area.start || end.is_none_or(|end| end > chunk_area.end) {
             return Err(DecodeError {

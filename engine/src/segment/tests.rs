@@ -171,6 +171,46 @@ fn a_flipped_data_byte_is_named_and_other_series_stay_readable() {
 }
 
 #[test]
+fn a_corrupt_chunk_stays_refused_and_a_good_one_is_checked_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.seg");
+    write_segment(&path, &sample(), 128).unwrap();
+    let victim = {
+        let seg = Segment::open(&path).unwrap();
+        seg.series()[1].blocks[0].fields[0].extent
+    };
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes[victim.offset as usize + 1] ^= 0x10;
+    std::fs::write(&path, &bytes).unwrap();
+    let seg = Segment::open(&path).unwrap();
+    let checked = Segment::chunks_checked;
+    assert_eq!(checked(&seg), 0, "opening checks no chunk");
+    let b = &seg.series()[1].blocks[0];
+    let (mut times, mut scratch) = (Vec::new(), Vec::new());
+    let mut values = Values::new(FieldType::Float);
+    for _ in 0..2 {
+        let r = seg.read_field_alone(b, FieldId(0), &mut scratch, &mut times, &mut values);
+        assert!(matches!(r, Err(Error::Corrupt { .. })), "{r:?}");
+    }
+    // The corrupt chunk is never marked as checked.
+    assert_eq!(checked(&seg), 0);
+    let good = &seg.series()[0].blocks[0];
+    for round in 0..2 {
+        times.clear();
+        values = Values::new(FieldType::Float);
+        seg.read_field_alone(good, FieldId(0), &mut scratch, &mut times, &mut values)
+            .unwrap();
+        assert_eq!(times.len(), 128, "round {round}");
+        assert_eq!(values.len(), 128);
+        assert_eq!(
+            checked(&seg),
+            2,
+            "round {round}: timestamps and field, once"
+        );
+    }
+}
+
+#[test]
 fn a_damaged_index_or_a_truncated_file_is_refused_with_its_name() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("a.seg");

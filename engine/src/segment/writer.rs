@@ -174,6 +174,7 @@ impl ChunkWriter {
             offset: self.pos,
             len: bytes.len() as u64,
             crc: crc32fast::hash(bytes),
+            ordinal: 0,
         };
         self.put(bytes)?;
         Ok(e)
