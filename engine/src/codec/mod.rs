@@ -114,6 +114,18 @@ pub(crate) fn has_avx2() -> bool {
     std::arch::is_x86_feature_detected!("avx2")
 }
 
+/// Whether the CPU has fused multiply-add (tests may force the portable builds, as for
+/// [`has_avx2`]).
+#[cfg(target_arch = "x86_64")]
+#[inline]
+pub(crate) fn has_fma() -> bool {
+    #[cfg(test)]
+    if tests::PORTABLE.with(std::cell::Cell::get) {
+        return false;
+    }
+    std::arch::is_x86_feature_detected!("fma")
+}
+
 /// Largest `n` a decoder accepts (a defence against corrupt counts; blocks hold 1024 values).
 pub const MAX_VALUES: usize = 1 << 24;
 
