@@ -406,10 +406,12 @@ impl SeriesBuffer {
             {
                 return (self.push_row(time, values), 0);
             }
+            // The copies of the times count, as what the point itself costs.
             let before = self.heap_bytes();
             self.make_sparse();
+            let copied = self.heap_bytes().saturating_sub(before);
             let (bytes, dropped) = self.push_sparse(time, ids, values, type_of);
-            return ((self.heap_bytes() + bytes).saturating_sub(before), dropped);
+            return (copied + bytes, dropped);
         }
         self.push_sparse(time, ids, values, type_of)
     }
