@@ -9,6 +9,12 @@
 //! (before the merge, so a deleted value never wins over an older one), and afterwards every
 //! tombstone that no longer covers a point is discarded (`tombstone::collect_garbage`). An
 //! output left with no point at all is not written.
+//!
+//! The manifest lock is held only to pick the inputs (reserving the output's id) and to swap
+//! them for the output: a flush, a delete or a retention pass does not wait for a merge. If the
+//! inputs are no longer all live at the swap (retention dropped their partition, another
+//! compaction took them, the database was dropped), the output is thrown away; tombstones
+//! added meanwhile cover the output as they covered its inputs (its order is theirs).
 
 use std::collections::{BTreeMap, HashSet};
 use std::fs;
@@ -168,22 +174,29 @@ const RELEASE_EVERY_SERIES: usize = 64;
 /// rewritten without its deleted points.
 pub fn compact(db: &Database, ids: &[u64], block_rows: usize) -> Result<()> {
     let started = std::time::Instant::now();
-    let mut manifest = db.maintenance();
-    if db.is_dropped() {
-        return Ok(());
-    }
-    let tombstones = db.state().tombstones.clone();
-    let inputs: Vec<Arc<LiveSegment>> = {
-        let st = db.state();
-        st.segments
-            .iter()
-            .filter(|s| ids.contains(&s.entry.id))
-            .cloned()
-            .collect()
+    let (inputs, tombstones, id) = {
+        let mut manifest = db.maintenance();
+        if db.is_dropped() {
+            return Ok(());
+        }
+        let tombstones = db.state().tombstones.clone();
+        let inputs: Vec<Arc<LiveSegment>> = {
+            let st = db.state();
+            st.segments
+                .iter()
+                .filter(|s| ids.contains(&s.entry.id))
+                .cloned()
+                .collect()
+        };
+        if inputs.is_empty() {
+            return Ok(());
+        }
+        // Reserved: the next manifest stored, whoever stores it, counts past it.
+        let id = manifest.next_segment_id;
+        manifest.next_segment_id += 1;
+        (inputs, tombstones, id)
     };
-    if inputs.is_empty() {
-        return Ok(());
-    }
+    let ids: Vec<u64> = inputs.iter().map(|s| s.entry.id).collect();
     // Every series of any input, by key; inputs are in ascending order (oldest first).
     let mut series: BTreeMap<&str, SeriesId> = BTreeMap::new();
     for input in &inputs {
@@ -191,7 +204,6 @@ pub fn compact(db: &Database, ids: &[u64], block_rows: usize) -> Result<()> {
             series.insert(&s.key, s.id);
         }
     }
-    let id = manifest.next_segment_id;
     let path = db.segment_path(id);
     let mut writer = SegmentWriter::create(&path, block_rows)?;
     for (n, (key, sid)) in series.into_iter().enumerate() {
@@ -271,8 +283,21 @@ pub fn compact(db: &Database, ids: &[u64], block_rows: usize) -> Result<()> {
     };
     let entry_values = entry.values;
     let output = output.map(|segment| Arc::new(LiveSegment { entry, segment }));
+
+    #[cfg(test)]
+    tests::before_swap();
+    let mut manifest = db.maintenance();
+    let all_live = ids
+        .iter()
+        .all(|id| manifest.segments.iter().any(|s| s.id == *id));
+    if db.is_dropped() || !all_live {
+        drop(output);
+        let _ = fs::remove_file(&path);
+        return Ok(());
+    }
+    // The tombstones now, with any a delete added during the merge.
+    let tombstones = db.state().tombstones.clone();
     let mut next = manifest.clone();
-    next.next_segment_id += 1;
     next.segments.retain(|s| !ids.contains(&s.id));
     next.segments.extend(output.iter().map(|o| o.entry.clone()));
     let mut live: Vec<Arc<LiveSegment>> = db
@@ -307,6 +332,120 @@ pub fn compact(db: &Database, ids: &[u64], block_rows: usize) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    thread_local! {
+        /// Runs once on this thread between a merge and its swap (then is cleared).
+        static BEFORE_SWAP: std::cell::RefCell<Option<Box<dyn FnOnce()>>> =
+            const { std::cell::RefCell::new(None) };
+    }
+
+    pub(super) fn before_swap() {
+        if let Some(hook) = BEFORE_SWAP.with(|h| h.borrow_mut().take()) {
+            hook();
+        }
+    }
+
+    /// A database with two flushed segments of `m v=…` (10 points each).
+    fn two_segments() -> (tempfile::TempDir, crate::Db) {
+        let dir = tempfile::tempdir().unwrap();
+        let options = crate::Options {
+            fsync: crate::Fsync::Never,
+            background_maintenance: false,
+            ..crate::Options::default()
+        };
+        let db = crate::Db::open(dir.path(), options).unwrap();
+        db.create_database("city").unwrap();
+        for round in 0..2 {
+            write(&db, round * 10..round * 10 + 10);
+            db.flush().unwrap();
+        }
+        (dir, db)
+    }
+
+    fn write(db: &crate::Db, times: std::ops::Range<i64>) {
+        let body: String = times.map(|t| format!("m v={t} {t}\n")).collect();
+        db.write_lines("city", body.as_bytes(), crate::Precision::Nanoseconds)
+            .unwrap();
+    }
+
+    fn count(db: &crate::Db) -> Option<OwnedCount> {
+        let r = db.query("city", "SELECT count(v) FROM m").unwrap();
+        let series = r.into_iter().next()?.ok()?;
+        series.first()?.rows.first()?.1.first()?.clone()
+    }
+    type OwnedCount = crate::model::OwnedFieldValue;
+
+    fn segment_files(dir: &std::path::Path) -> usize {
+        walk(dir)
+            .iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "seg"))
+            .count()
+    }
+
+    fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+        let mut out = Vec::new();
+        for e in fs::read_dir(dir).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(walk(&p));
+            } else {
+                out.push(p);
+            }
+        }
+        out
+    }
+
+    /// Runs a full compaction of `db` on a thread of its own with `hook` between its merge
+    /// and its swap; fails (instead of hanging) if it does not end.
+    fn compact_with_hook(db: &crate::Db, hook: impl FnOnce() + Send + 'static) {
+        let (done, ended) = std::sync::mpsc::channel();
+        let db = db.clone();
+        std::thread::spawn(move || {
+            BEFORE_SWAP.with(|h| *h.borrow_mut() = Some(Box::new(hook)));
+            let _ = done.send(db.compact(true));
+        });
+        let result = ended
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .expect("the compaction ends: its hook could take the manifest lock");
+        result.unwrap();
+    }
+
+    #[test]
+    fn a_flush_during_a_merge_does_not_wait_for_it_and_nothing_is_lost() {
+        let (dir, db) = two_segments();
+        let during = db.clone();
+        compact_with_hook(&db, move || {
+            // Needs the manifest lock: a merge holding it would deadlock here.
+            write(&during, 20..30);
+            during.flush().unwrap();
+        });
+        assert_eq!(count(&db), Some(crate::model::FieldValue::Integer(30)));
+        // The merge's output and the flush's segment.
+        assert_eq!(segment_files(dir.path()), 2);
+        drop(db);
+        let db = crate::Db::open(dir.path(), crate::Options::default()).unwrap();
+        assert_eq!(count(&db), Some(crate::model::FieldValue::Integer(30)));
+    }
+
+    #[test]
+    fn a_merge_whose_inputs_went_meanwhile_throws_its_output_away() {
+        let (dir, db) = two_segments();
+        let during = db.clone();
+        compact_with_hook(&db, move || {
+            // Another compaction takes the same inputs first (no hook on this thread).
+            during.compact(true).unwrap();
+            write(&during, 20..25);
+        });
+        assert_eq!(count(&db), Some(crate::model::FieldValue::Integer(25)));
+        assert_eq!(
+            segment_files(dir.path()),
+            1,
+            "the second output was removed"
+        );
+        drop(db);
+        let db = crate::Db::open(dir.path(), crate::Options::default()).unwrap();
+        assert_eq!(count(&db), Some(crate::model::FieldValue::Integer(25)));
+    }
 
     fn seg(id: u64, order: u64, partition: i64, bytes: u64) -> SegmentEntry {
         leveled(id, order, partition, bytes, 0)
