@@ -340,3 +340,54 @@ fn whole_blocks_in_a_window_are_answered_from_statistics() {
     assert_ne!(rows2[0].rows[0], rows[0].rows[0]);
     assert_eq!(rows2[0].rows[1], rows[0].rows[1]);
 }
+
+/// Above the parallel threshold (100 000 points) a statement splits its series across
+/// threads: the answers equal those of one thread, windows, groups and selected times alike.
+#[test]
+fn parallel_aggregation_equals_one_thread() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = Options {
+        fsync: Fsync::Never,
+        background_maintenance: false,
+        ..Options::default()
+    };
+    let db = Db::open(dir.path(), options).unwrap();
+    db.create_database("city").unwrap();
+    let mut body = String::new();
+    for s in 0..6 {
+        for t in 0..25_000i64 {
+            let v = (t * 7919 + s * 104_729) % 1000;
+            body.push_str(&format!(
+                "noise,district=d{},site=s{s} laeq={v} {}\n",
+                s % 2,
+                t * 1_000_000_000
+            ));
+        }
+        if s == 2 {
+            db.write_lines("city", body.as_bytes(), Precision::Nanoseconds)
+                .unwrap();
+            body.clear();
+            db.flush().unwrap();
+        }
+    }
+    db.write_lines("city", body.as_bytes(), Precision::Nanoseconds)
+        .unwrap();
+    for q in [
+        "SELECT sum(laeq) FROM noise GROUP BY time(1h)",
+        "SELECT max(laeq) FROM noise GROUP BY time(1h), district",
+        "SELECT percentile(laeq, 95) FROM noise GROUP BY time(2h)",
+        "SELECT percentile(laeq, 50) FROM noise GROUP BY district",
+        "SELECT count(laeq) FROM noise",
+    ] {
+        let run = |threads| {
+            let limits = ganzhi_engine::QueryLimits {
+                threads,
+                ..ganzhi_engine::QueryLimits::default()
+            };
+            db.query_with("city", q, limits).unwrap().remove(0).unwrap()
+        };
+        let (one, four) = (run(1), run(4));
+        assert!(!one.is_empty(), "{q}");
+        assert_eq!(one, four, "{q}");
+    }
+}

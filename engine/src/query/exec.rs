@@ -150,24 +150,24 @@ pub(crate) fn aggregate(
         vec![accumulate(&ctx, &series, ctx.per_window_hint)]
     } else {
         std::thread::scope(|s| {
-            let handles: Vec<_> = series
-                .chunks(per)
-                .enumerate()
-                .map(|(i, chunk)| {
-                    // The first part's accumulators receive the others' kept values at the
-                    // merge: room for a whole window there, for its share elsewhere.
-                    let hint = if i == 0 {
-                        ctx.per_window_hint
-                    } else {
-                        ctx.per_window_hint / threads
-                    };
+            // The first part runs on this thread: one spawn fewer per query.
+            let mut chunks = series.chunks(per);
+            let first = chunks.next().unwrap_or(&[]);
+            let handles: Vec<_> = chunks
+                .map(|chunk| {
                     let ctx = &ctx;
-                    s.spawn(move || accumulate(ctx, chunk, hint))
+                    s.spawn(move || accumulate(ctx, chunk, ctx.per_window_hint / threads))
                 })
                 .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            // The first part's accumulators receive the others' kept values at the merge:
+            // room for a whole window there, for its share elsewhere.
+            let mine = accumulate(&ctx, first, ctx.per_window_hint);
+            std::iter::once(mine)
+                .chain(
+                    handles
+                        .into_iter()
+                        .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))),
+                )
                 .collect()
         })
     };
@@ -207,16 +207,18 @@ pub(crate) fn aggregate(
         if kept as u64 >= PARALLEL_MIN_POINTS && cores > 1 && flat.len() > 1 {
             let per = flat.len().div_ceil(cores);
             std::thread::scope(|s| {
-                let handles: Vec<_> = flat
-                    .chunks_mut(per)
-                    .map(|chunk| {
-                        s.spawn(move || chunk.iter_mut().map(|a| a.finish(agg)).collect::<Vec<_>>())
-                    })
-                    .collect();
-                handles
-                    .into_iter()
-                    .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-                    .collect()
+                let finish = |chunk: &mut [&mut Acc]| -> Vec<_> {
+                    chunk.iter_mut().map(|a| a.finish(agg)).collect()
+                };
+                // The first part runs on this thread: one spawn fewer.
+                let mut chunks = flat.chunks_mut(per);
+                let first = chunks.next().unwrap_or_default();
+                let handles: Vec<_> = chunks.map(|chunk| s.spawn(move || finish(chunk))).collect();
+                let mut out = finish(first);
+                for h in handles {
+                    out.extend(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+                }
+                out
             })
         } else {
             flat.iter_mut().map(|a| a.finish(agg)).collect()
