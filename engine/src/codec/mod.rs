@@ -107,23 +107,24 @@ pub use crate::encoding::DecodeError;
 #[cfg(target_arch = "x86_64")]
 #[inline]
 pub(crate) fn has_avx2() -> bool {
-    #[cfg(test)]
-    if tests::PORTABLE.with(std::cell::Cell::get) {
-        return false;
-    }
-    std::arch::is_x86_feature_detected!("avx2")
+    unless_portable(std::arch::is_x86_feature_detected!("avx2"))
 }
 
-/// Whether the CPU has fused multiply-add (tests may force the portable builds, as for
-/// [`has_avx2`]).
+/// Whether the CPU has fused multiply-add (tests can force the portable builds).
 #[cfg(target_arch = "x86_64")]
 #[inline]
 pub(crate) fn has_fma() -> bool {
+    unless_portable(std::arch::is_x86_feature_detected!("fma"))
+}
+
+/// `detected`, unless a test forces the portable builds.
+#[inline]
+fn unless_portable(detected: bool) -> bool {
     #[cfg(test)]
     if tests::PORTABLE.with(std::cell::Cell::get) {
         return false;
     }
-    std::arch::is_x86_feature_detected!("fma")
+    detected
 }
 
 /// Largest `n` a decoder accepts (a defence against corrupt counts; blocks hold 1024 values).

@@ -133,9 +133,11 @@ fn stats_describe_each_chunk() {
     }
 }
 
-#[test]
-fn a_flipped_data_byte_is_named_and_other_series_stay_readable() {
-    let dir = tempfile::tempdir().unwrap();
+/// The sample written to `dir/a.seg` with one bit flipped in the first field chunk of its
+/// second series: the file's path and that chunk's extent.
+fn sample_with_a_flipped_chunk(
+    dir: &tempfile::TempDir,
+) -> (std::path::PathBuf, super::format::Extent) {
     let path = dir.path().join("a.seg");
     write_segment(&path, &sample(), 128).unwrap();
     let victim = {
@@ -145,6 +147,13 @@ fn a_flipped_data_byte_is_named_and_other_series_stay_readable() {
     let mut bytes = std::fs::read(&path).unwrap();
     bytes[victim.offset as usize + 1] ^= 0x10;
     std::fs::write(&path, &bytes).unwrap();
+    (path, victim)
+}
+
+#[test]
+fn a_flipped_data_byte_is_named_and_other_series_stay_readable() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, victim) = sample_with_a_flipped_chunk(&dir);
 
     let seg = Segment::open(&path).unwrap(); // the index is intact
     let mut times = Vec::new();
@@ -173,15 +182,7 @@ fn a_flipped_data_byte_is_named_and_other_series_stay_readable() {
 #[test]
 fn a_corrupt_chunk_stays_refused_and_a_good_one_is_checked_once() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("a.seg");
-    write_segment(&path, &sample(), 128).unwrap();
-    let victim = {
-        let seg = Segment::open(&path).unwrap();
-        seg.series()[1].blocks[0].fields[0].extent
-    };
-    let mut bytes = std::fs::read(&path).unwrap();
-    bytes[victim.offset as usize + 1] ^= 0x10;
-    std::fs::write(&path, &bytes).unwrap();
+    let (path, _) = sample_with_a_flipped_chunk(&dir);
     let seg = Segment::open(&path).unwrap();
     let checked = Segment::chunks_checked;
     assert_eq!(checked(&seg), 0, "opening checks no chunk");
