@@ -118,6 +118,7 @@ pub(crate) fn has_fma() -> bool {
 }
 
 /// `detected`, unless a test forces the portable builds.
+#[cfg(target_arch = "x86_64")]
 #[inline]
 fn unless_portable(detected: bool) -> bool {
     #[cfg(test)]
