@@ -11,10 +11,11 @@
 //! output left with no point at all is not written.
 //!
 //! The manifest lock is held only to pick the inputs (reserving the output's id) and to swap
-//! them for the output: a flush, a delete or a retention pass does not wait for a merge. If the
-//! inputs are no longer all live at the swap (retention dropped their partition, another
-//! compaction took them, the database was dropped), the output is thrown away; tombstones
-//! added meanwhile cover the output as they covered its inputs (its order is theirs).
+//! them for the output: a flush, a delete or a retention pass does not wait for a merge.
+//! Compactions of one database run one at a time (`Database::merge_lock`). If the inputs are
+//! no longer all live at the swap (retention dropped their partition), the output is thrown
+//! away; a dropped database stops the merge at its next check. Tombstones added meanwhile
+//! cover the output as they covered its inputs (its order is theirs).
 
 use std::collections::{BTreeMap, HashSet};
 use std::fs;
@@ -174,6 +175,7 @@ const RELEASE_EVERY_SERIES: usize = 64;
 /// rewritten without its deleted points.
 pub fn compact(db: &Database, ids: &[u64], block_rows: usize) -> Result<()> {
     let started = std::time::Instant::now();
+    let _one_at_a_time = db.merge_lock();
     let (inputs, tombstones, id) = {
         let mut manifest = db.maintenance();
         if db.is_dropped() {
@@ -188,7 +190,8 @@ pub fn compact(db: &Database, ids: &[u64], block_rows: usize) -> Result<()> {
                 .cloned()
                 .collect()
         };
-        if inputs.is_empty() {
+        // Some gone since the plan (retention): what is left may not be contiguous in order.
+        if inputs.is_empty() || inputs.len() != ids.len() {
             return Ok(());
         }
         // Reserved: the next manifest stored, whoever stores it, counts past it.
@@ -210,6 +213,10 @@ pub fn compact(db: &Database, ids: &[u64], block_rows: usize) -> Result<()> {
         // The inputs are read once, front to back: their pages need not stay resident.
         if n % RELEASE_EVERY_SERIES == RELEASE_EVERY_SERIES - 1 {
             inputs.iter().for_each(|i| i.segment.release_pages());
+            if db.is_dropped() {
+                // Its directory goes as soon as this returns (see `Db::drop_database`).
+                return Ok(());
+            }
         }
         let mut fields: BTreeMap<FieldId, Vec<Column>> = BTreeMap::new();
         for input in &inputs {
@@ -252,6 +259,9 @@ pub fn compact(db: &Database, ids: &[u64], block_rows: usize) -> Result<()> {
         })?;
     }
     inputs.iter().for_each(|i| i.segment.release_pages());
+    if db.is_dropped() {
+        return Ok(());
+    }
     let summary = writer.finish()?;
     // Everything deleted: no output, the inputs just go.
     let output = if summary.values == 0 {
@@ -430,21 +440,31 @@ mod tests {
     #[test]
     fn a_merge_whose_inputs_went_meanwhile_throws_its_output_away() {
         let (dir, db) = two_segments();
-        let during = db.clone();
+        db.set_retention("city", Some(std::time::Duration::from_secs(3600)))
+            .unwrap();
+        let database = db.database("city").unwrap();
         compact_with_hook(&db, move || {
-            // Another compaction takes the same inputs first (no hook on this thread).
-            during.compact(true).unwrap();
-            write(&during, 20..25);
+            // Retention drops the inputs' partition (1970) while the merge runs.
+            let dropped = crate::retention::enforce(&database, crate::db::now_nanos()).unwrap();
+            assert_eq!(dropped, 2);
         });
-        assert_eq!(count(&db), Some(crate::model::FieldValue::Integer(25)));
+        assert_eq!(count(&db), None);
         assert_eq!(
             segment_files(dir.path()),
-            1,
-            "the second output was removed"
+            0,
+            "the merge's output was removed"
         );
-        drop(db);
-        let db = crate::Db::open(dir.path(), crate::Options::default()).unwrap();
-        assert_eq!(count(&db), Some(crate::model::FieldValue::Integer(25)));
+    }
+
+    #[test]
+    fn a_merge_of_a_database_dropped_meanwhile_leaves_no_output() {
+        let (dir, db) = two_segments();
+        let database = db.database("city").unwrap();
+        let marked = database.clone();
+        // What `Db::drop_database` does under the manifest lock before it waits for the merge.
+        compact_with_hook(&db, move || marked.mark_dropped());
+        assert_eq!(segment_files(dir.path()), 2, "inputs kept, no output");
+        assert_eq!(database.maintenance().segments.len(), 2);
     }
 
     fn seg(id: u64, order: u64, partition: i64, bytes: u64) -> SegmentEntry {

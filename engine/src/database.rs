@@ -79,6 +79,10 @@ pub struct Database {
     pub state: RwLock<DbState>,
     /// The manifest as stored; held by flush, compaction and retention while they change it.
     pub maintenance: Mutex<Manifest>,
+    /// Held by a compaction from picking its inputs to swapping them (the merge itself runs
+    /// without `maintenance`): compactions of one database run one at a time, and dropping
+    /// the database waits for the one running to stop before deleting its directory.
+    merging: Mutex<()>,
     /// Segments named by the manifest that failed validation at open: left on disk and in the
     /// manifest, out of every read, compaction and retention, and reported.
     pub damaged: Vec<(PathBuf, String)>,
@@ -207,6 +211,7 @@ impl Database {
                 hidden_at_freeze: manifest.hidden_series.clone(),
             }),
             maintenance: Mutex::new(manifest),
+            merging: Mutex::new(()),
             damaged,
             dropped: AtomicBool::new(false),
             has_hidden,
@@ -241,6 +246,11 @@ impl Database {
 
     pub fn maintenance(&self) -> MutexGuard<'_, Manifest> {
         self.maintenance.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// See `merging`; take it before `maintenance`, never while holding it.
+    pub fn merge_lock(&self) -> MutexGuard<'_, ()> {
+        self.merging.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     pub fn snapshot(&self) -> Snapshot {
@@ -348,19 +358,24 @@ impl Database {
     }
 
     /// Moves the active memtable to the frozen list (the caller holds the write sequencer, so
-    /// no batch is half applied). Returns false if it was empty (nothing frozen).
-    pub fn freeze(&self) -> bool {
+    /// no batch is half applied). Returns false if it was empty (nothing frozen). The new
+    /// active memtable reserves room for its series within `memtable_bytes` (see
+    /// [`Memtable::successor`]).
+    pub fn freeze(&self, memtable_bytes: usize) -> bool {
         let hidden = if self.has_hidden.load(Ordering::Relaxed) {
             self.index().hidden()
         } else {
             Vec::new()
         };
+        // Built before the state's write lock, so scans do not wait for it (nothing is
+        // applied meanwhile: the caller holds the sequencer).
+        let active = self.state().active.clone();
+        let next = Arc::new(active.successor(memtable_bytes));
         let mut st = self.state_mut();
         st.hidden_at_freeze = hidden;
         if st.active.is_empty() {
             return false;
         }
-        let next = Arc::new(st.active.successor());
         let old = std::mem::replace(&mut st.active, next);
         st.frozen.push(old);
         true

@@ -610,7 +610,7 @@ impl Db {
                 .unwrap_or_else(|e| e.into_inner());
             let boundary = self.inner.wal.rotate()?;
             for db in &dbs {
-                db.freeze();
+                db.freeze(self.inner.options.memtable_bytes);
                 db.reset_logged();
             }
             self.inner.epoch.fetch_add(1, Ordering::AcqRel);
@@ -675,7 +675,8 @@ impl Db {
         let Some(database) = self.find_database(name) else {
             return Ok(());
         };
-        // No flush, compaction or retention pass of it runs past this point.
+        // No flush or retention pass of it runs past this point, nor a compaction's swap; a
+        // merge in progress stops at its next check (waited for below).
         let maintenance = database.maintenance();
         {
             let mut cat = self
@@ -695,6 +696,7 @@ impl Db {
         }
         database.mark_dropped();
         drop(maintenance);
+        drop(database.merge_lock());
         fs::remove_dir_all(database.dir()).at(database.dir())?;
         wal::writer::sync_dir(&self.inner.dir.join(DB_DIR))
     }

@@ -359,6 +359,11 @@ impl SeriesBuffer {
             })
     }
 
+    /// About the bytes a row takes: its time and one 8-byte value per field.
+    fn row_bytes(&self) -> usize {
+        8 * (1 + self.dense.len().max(self.sparse.len()))
+    }
+
     /// Rows (dense) or values (sparse, the longest field) held.
     fn len(&self) -> usize {
         if self.sparse.is_empty() {
@@ -662,17 +667,33 @@ impl Memtable {
             .unwrap_or_default()
     }
 
-    /// An empty memtable to follow this one: its series reserve the rows they held here.
-    pub fn successor(&self) -> Memtable {
-        let hints = self
+    /// An empty memtable to follow this one: its series reserve the rows they held here,
+    /// scaled down so that the reservations take at most three quarters of `budget` bytes (a
+    /// memtable frozen while writers ran ahead of the flush holds more than its size, and its
+    /// successor must not start full).
+    pub fn successor(&self, budget: usize) -> Memtable {
+        let sizes: Vec<(SeriesId, usize, usize)> = self
             .series
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .iter()
             .filter_map(|(sid, buffer)| {
-                let rows = lock(buffer).len();
-                (rows >= MIN_HINT).then(|| (*sid, rows.min(u32::MAX as usize) as u32))
+                let buffer = lock(buffer);
+                let rows = buffer.len();
+                (rows >= MIN_HINT).then(|| (*sid, rows, buffer.row_bytes()))
             })
+            .collect();
+        let wanted: usize = sizes.iter().map(|(_, rows, bytes)| rows * bytes).sum();
+        let room = budget / 4 * 3;
+        let scale = if wanted > room {
+            room as f64 / wanted as f64
+        } else {
+            1.0
+        };
+        let hints = sizes
+            .into_iter()
+            .map(|(sid, rows, _)| (sid, (rows as f64 * scale).min(u32::MAX as f64) as u32))
+            .filter(|&(_, rows)| rows as usize >= MIN_HINT)
             .collect();
         Memtable {
             hints,
@@ -864,10 +885,17 @@ mod tests {
             batch.push_field(FieldId(0), FieldValue::Float(1.0));
         }
         m.apply(&batch, type_of);
-        let next = m.successor();
+        let next = m.successor(1 << 20);
         next.apply(&batch, type_of);
         let capacity = next.with_series(SeriesId(7), |b| b.rows.capacity());
         assert_eq!(capacity, Some(100));
+        // 100 rows of 16 bytes against room for 75: the hint shrinks to 75 rows, which then
+        // grow by quarters (93, 116) to take the 100.
+        let tight = m.successor(100 * 16);
+        assert_eq!(tight.hints.get(&SeriesId(7)), Some(&75));
+        tight.apply(&batch, type_of);
+        let capacity = tight.with_series(SeriesId(7), |b| b.rows.capacity());
+        assert_eq!(capacity, Some(116));
     }
 
     #[test]

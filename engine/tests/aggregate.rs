@@ -116,7 +116,7 @@ fn naive(
             }
             Aggregate::Percentile(p) => {
                 let i = ((n as f64 * p / 100.0 + 0.5).floor() as i64 - 1).clamp(0, n as i64 - 1);
-                // A selector: the chosen point's time (among equal values, the earliest).
+                // A selector: the chosen point's time (equal values rank by time).
                 let mut by_value = pts.to_vec();
                 by_value.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
                 let (t, v) = by_value[i as usize];

@@ -323,6 +323,7 @@ fn extend_divided(out: &mut Vec<f64>, ms: &[u64], div: f64) {
 /// `a − q1·b` is exact in a fused multiply-add, and Markstein's theorem (Handbook of
 /// Floating-Point Arithmetic, §4.7) gives `RN(q1 + (a − q1·b)·y) = RN(a / b)` when `y` is
 /// within half an ulp of `1 / b`. A test checks it against division for every exponent.
+#[cfg(any(target_arch = "x86_64", test))]
 #[inline(always)]
 fn div_by_reciprocal(a: f64, b: f64, y: f64) -> f64 {
     let q0 = a * y;

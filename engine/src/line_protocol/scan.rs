@@ -86,8 +86,6 @@ pub(super) fn scan_escaped(bytes: &[u8], mut i: usize, mask: u8) -> (usize, bool
     }
 }
 
-/// Removes the escape backslashes from `s`: a backslash followed by a byte for which
-/// `escapable` holds is dropped, every other backslash is kept.
 /// Where a series (measurement and tags) starting at `from` ends: what
 /// `scan_escaped(bytes, from, SERIES_END).0` returns, found with a vectorized search in the
 /// usual case of a series without escapes.
@@ -109,6 +107,8 @@ pub(super) fn series_end(bytes: &[u8], from: usize) -> usize {
     }
 }
 
+/// Removes the escape backslashes from `s`: a backslash followed by a byte for which
+/// `escapable` holds is dropped, every other backslash is kept.
 pub(super) fn unescape(s: &str, escapable: fn(u8) -> bool) -> String {
     let bytes = s.as_bytes();
     let mut out = String::with_capacity(s.len());

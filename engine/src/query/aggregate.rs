@@ -503,8 +503,8 @@ impl Acc {
                 let i = ((n * p / 100.0 + 0.5).floor() as i64 - 1).clamp(0, v.len() as i64 - 1);
                 let i = i as usize;
                 let (x, time) = if self.keep_times && self.times.len() == v.len() {
-                    // Select among the points, so the chosen value keeps its time; among
-                    // equal values, the earliest.
+                    // Select among the points, so the chosen value keeps its time; points
+                    // of equal value rank by time (InfluxDB leaves that order unspecified).
                     let times = &self.times;
                     let mut order: Vec<u32> = (0..v.len() as u32).collect();
                     let (_, &mut k, _) = order.select_nth_unstable_by(i, |&a, &b| {
