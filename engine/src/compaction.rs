@@ -410,7 +410,7 @@ mod tests {
     fn compact_with_hook(db: &crate::Db, hook: impl FnOnce() + Send + 'static) {
         let (done, ended) = std::sync::mpsc::channel();
         let db = db.clone();
-        std::thread::spawn(move || {
+        let thread = std::thread::spawn(move || {
             BEFORE_SWAP.with(|h| *h.borrow_mut() = Some(Box::new(hook)));
             let _ = done.send(db.compact(true));
         });
@@ -418,6 +418,9 @@ mod tests {
             .recv_timeout(std::time::Duration::from_secs(60))
             .expect("the compaction ends: its hook could take the manifest lock");
         result.unwrap();
+        // The thread's handle on the engine is gone once it is joined (the data directory
+        // can be opened again).
+        thread.join().unwrap();
     }
 
     #[test]

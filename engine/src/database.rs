@@ -367,8 +367,6 @@ impl Database {
         } else {
             Vec::new()
         };
-        // Built before the state's write lock, so scans do not wait for it (nothing is
-        // applied meanwhile: the caller holds the sequencer).
         let active = self.state().active.clone();
         let next = Arc::new(active.successor(memtable_bytes));
         let mut st = self.state_mut();

@@ -14,7 +14,7 @@
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, Weak};
 
 use rustc_hash::FxHasher;
 
@@ -359,11 +359,6 @@ impl SeriesBuffer {
             })
     }
 
-    /// About the bytes a row takes: its time and one 8-byte value per field.
-    fn row_bytes(&self) -> usize {
-        8 * (1 + self.dense.len().max(self.sparse.len()))
-    }
-
     /// Rows (dense) or values (sparse, the longest field) held.
     fn len(&self) -> usize {
         if self.sparse.is_empty() {
@@ -576,9 +571,12 @@ pub struct MemtableStats {
 pub struct Memtable {
     series: RwLock<SeriesMap>,
     pub stats: MemtableStats,
-    /// Rows each series held in the memtable before this one, for those with at least
-    /// [`MIN_HINT`]: a series written at a steady rate reserves its room in one step.
-    hints: HashMap<SeriesId, u32, BuildHasherDefault<FxHasher>>,
+    /// The memtable this one follows, while it lives (until its flush ends): a series' first
+    /// write here reserves the rows it held there, so a series written at a steady rate
+    /// reserves its room in one step (see [`Memtable::successor`]).
+    previous: Weak<Memtable>,
+    /// What those rows are scaled by (0 for a memtable that follows none).
+    hint_scale: f64,
 }
 
 /// Buffers are stored in the map itself: the probe for a series lands on its buffer. Each
@@ -586,8 +584,7 @@ pub struct Memtable {
 /// writer holds the map's write lock and so needs none.
 type SeriesMap = HashMap<SeriesId, Mutex<SeriesBuffer>, BuildHasherDefault<FxHasher>>;
 
-/// Series with fewer rows than this get no hint: they grow in a step or two anyway, and a
-/// database of many small series would otherwise keep a hint for each.
+/// Series with fewer rows than this get no hint: they grow in a step or two anyway.
 const MIN_HINT: usize = 64;
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -610,7 +607,7 @@ impl Memtable {
         while i < n {
             let sid = batch.series[i];
             let buffer = map.entry(sid).or_insert_with(|| {
-                let hint = self.hints.get(&sid).map_or(0, |&h| h as usize);
+                let hint = self.hint_for(sid);
                 Mutex::new(SeriesBuffer::with_hint(hint))
             });
             let buffer = buffer.get_mut().unwrap_or_else(|e| e.into_inner());
@@ -668,36 +665,30 @@ impl Memtable {
     }
 
     /// An empty memtable to follow this one: its series reserve the rows they held here,
-    /// scaled down so that the reservations take at most three quarters of `budget` bytes (a
+    /// scaled so that the reservations take at most three quarters of `budget` bytes (a
     /// memtable frozen while writers ran ahead of the flush holds more than its size, and its
-    /// successor must not start full).
-    pub fn successor(&self, budget: usize) -> Memtable {
-        let sizes: Vec<(SeriesId, usize, usize)> = self
-            .series
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-            .filter_map(|(sid, buffer)| {
-                let buffer = lock(buffer);
-                let rows = buffer.len();
-                (rows >= MIN_HINT).then(|| (*sid, rows, buffer.row_bytes()))
-            })
-            .collect();
-        let wanted: usize = sizes.iter().map(|(_, rows, bytes)| rows * bytes).sum();
+    /// successor must not start full). O(1): each series looks its rows up on its first write.
+    pub fn successor(self: &Arc<Self>, budget: usize) -> Memtable {
+        let held = self.stats.bytes.load(Ordering::Relaxed).max(1);
         let room = budget / 4 * 3;
-        let scale = if wanted > room {
-            room as f64 / wanted as f64
-        } else {
-            1.0
-        };
-        let hints = sizes
-            .into_iter()
-            .map(|(sid, rows, _)| (sid, (rows as f64 * scale).min(u32::MAX as f64) as u32))
-            .filter(|&(_, rows)| rows as usize >= MIN_HINT)
-            .collect();
         Memtable {
-            hints,
+            previous: Arc::downgrade(self),
+            hint_scale: (room as f64 / held as f64).min(1.0),
             ..Memtable::default()
+        }
+    }
+
+    /// Rows for series `sid` to reserve on its first write here (0: none).
+    fn hint_for(&self, sid: SeriesId) -> usize {
+        let Some(previous) = self.previous.upgrade() else {
+            return 0;
+        };
+        let rows = previous.with_series(sid, |b| b.len()).unwrap_or(0);
+        let hint = (rows as f64 * self.hint_scale) as usize;
+        if hint >= MIN_HINT {
+            hint
+        } else {
+            0
         }
     }
 
@@ -878,7 +869,7 @@ mod tests {
         let (bytes, _) = b.push(1, &[FieldId(0)], &[FieldValue::Float(1.0)], &type_of);
         assert_eq!(b.rows.capacity(), 1000);
         assert_eq!(bytes, 1000 * 16, "rows and values counted as allocated");
-        let m = Memtable::default();
+        let m = Arc::new(Memtable::default());
         let mut batch = Batch::default();
         for t in 0..100 {
             batch.push_point(SeriesId(7), t);
@@ -889,13 +880,22 @@ mod tests {
         next.apply(&batch, type_of);
         let capacity = next.with_series(SeriesId(7), |b| b.rows.capacity());
         assert_eq!(capacity, Some(100));
-        // 100 rows of 16 bytes against room for 75: the hint shrinks to 75 rows, which then
-        // grow by quarters (93, 116) to take the 100.
+        // The first memtable allocated 100 rows of 16 bytes (16 at a time, then a quarter);
+        // room for 75 of them: the hint shrinks to 75 rows, which then grow by quarters (93,
+        // 116) to take the 100.
+        let held = m.stats.bytes.load(Ordering::Relaxed);
+        assert_eq!(held, 100 * 16);
         let tight = m.successor(100 * 16);
-        assert_eq!(tight.hints.get(&SeriesId(7)), Some(&75));
+        assert_eq!(tight.hint_for(SeriesId(7)), 75);
         tight.apply(&batch, type_of);
         let capacity = tight.with_series(SeriesId(7), |b| b.rows.capacity());
         assert_eq!(capacity, Some(116));
+        drop(m);
+        assert_eq!(
+            tight.hint_for(SeriesId(7)),
+            0,
+            "no hint once the previous one is gone"
+        );
     }
 
     #[test]
