@@ -305,6 +305,14 @@ impl ColumnRef<'_> {
     pub fn to_column(self) -> Column {
         Column::from_sorted(self.times.to_vec(), self.values.clone())
     }
+
+    /// A copy of the points with `min <= time <= max`.
+    pub fn copy_range(self, min: i64, max: i64) -> Column {
+        let r = self.range(min, max);
+        let mut values = Values::new(self.values.field_type());
+        values.extend_from(self.values, r.clone());
+        Column::from_sorted(self.times[r].to_vec(), values)
+    }
 }
 
 /// Every buffered field of one series.

@@ -176,12 +176,9 @@ pub(crate) fn scan(
         }
         for m in &snapshot.memtables {
             m.with_series(sid, |buffer| {
-                for ((fid, t), r) in wanted.iter().zip(runs.iter_mut()) {
+                for ((fid, _), r) in wanted.iter().zip(runs.iter_mut()) {
                     if let Some(col) = buffer.column(*fid) {
-                        let range = col.range(range.min, range.max);
-                        let mut values = crate::memtable::Values::new(*t);
-                        values.extend_from(col.values, range.clone());
-                        r.push(Column::from_sorted(col.times[range].to_vec(), values));
+                        r.push(col.copy_range(range.min, range.max));
                     }
                 }
             });

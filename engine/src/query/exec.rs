@@ -272,11 +272,7 @@ fn collect(
     let mut mem_runs: Vec<Column> = Vec::new();
     for m in &snapshot.memtables {
         let run = m.with_series(sid, |buffer| {
-            let col = buffer.column(fid)?;
-            let r = col.range(range.min, range.max);
-            let mut values = Values::new(ftype);
-            values.extend_from(col.values, r.clone());
-            Some(Column::from_sorted(col.times[r].to_vec(), values))
+            Some(buffer.column(fid)?.copy_range(range.min, range.max))
         });
         mem_runs.extend(run.flatten());
     }

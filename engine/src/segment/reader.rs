@@ -254,6 +254,17 @@ impl Segment {
         Ok(bytes)
     }
 
+    /// A chunk without a presence bitmap whose value count is not its block's row count.
+    fn count_differs(&self, chunk: &FieldChunk) -> Error {
+        self.decode_err(
+            &chunk.extent,
+            DecodeError {
+                offset: 0,
+                reason: "count differs from rows",
+            },
+        )
+    }
+
     fn decode_err(&self, e: &Extent, d: DecodeError) -> Error {
         Error::Corrupt {
             path: self.path.clone(),
@@ -300,13 +311,7 @@ impl Segment {
         let err = |d| self.decode_err(&chunk.extent, d);
         if bitmap.is_empty() {
             if count != block_times.len() {
-                return Err(self.decode_err(
-                    &chunk.extent,
-                    DecodeError {
-                        offset: 0,
-                        reason: "count differs from rows",
-                    },
-                ));
+                return Err(self.count_differs(chunk));
             }
             times.extend_from_slice(block_times);
         } else {
@@ -353,13 +358,7 @@ impl Segment {
         }
         let bytes = self.chunk(&chunk.extent)?;
         if chunk.stats.count != block.rows {
-            return Err(self.decode_err(
-                &chunk.extent,
-                DecodeError {
-                    offset: 0,
-                    reason: "count differs from rows",
-                },
-            ));
+            return Err(self.count_differs(chunk));
         }
         let start = times.len();
         let stamps = self.chunk(&block.timestamps)?;
