@@ -942,6 +942,31 @@ impl Db {
         crate::query::statement::run(self, db, text, now_nanos(), limits)
     }
 
+    /// [`Db::query_with`], handing each series to `consumer` as it is produced instead of
+    /// collecting them: series cut into chunks of at most `chunk_rows` rows (0: whole
+    /// series), then each statement's [`crate::QueryEvent::End`]. With chunks, a raw
+    /// statement holds about `limits.slice_points` points per group at once, whatever its
+    /// time range, and `limits.max_points` does not apply to it. A parse error returns
+    /// before any event; `ControlFlow::Break` from the consumer stops the query.
+    pub fn query_stream(
+        &self,
+        db: &str,
+        text: &str,
+        limits: QueryLimits,
+        chunk_rows: usize,
+        consumer: &mut crate::query::emit::Consumer<'_>,
+    ) -> std::result::Result<(), QueryError> {
+        crate::query::statement::run_stream(
+            self,
+            db,
+            text,
+            now_nanos(),
+            limits,
+            chunk_rows,
+            consumer,
+        )
+    }
+
     /// Bytes on disk under the data directory (WAL, segments, manifests, catalog).
     pub fn disk_bytes(&self) -> Result<u64> {
         fn walk(dir: &Path) -> Result<u64> {

@@ -52,7 +52,8 @@ pub use error::{Error, RejectedLine, Result, WriteSummary};
 pub use model::{FieldType, FieldValue, OwnedFieldValue, Precision};
 pub use point::Point;
 pub use query::{
-    Aggregate, AggregateQuery, AggregateSeries, ExecStats, QueryError, QueryLimits, ResultSeries,
+    Aggregate, AggregateQuery, AggregateSeries, ExecStats, QueryError, QueryEvent, QueryLimits,
+    ResultSeries,
 };
 pub use scan::{Row, SeriesRows, TagPredicate, TagRegex, TimeRange};
 pub use wal::{Fsync, RecoveryReport, Truncation};

@@ -5,8 +5,8 @@
 //! it began, possibly some that land while it runs, and never part of a point: a point's
 //! fields are applied to its series' buffer under one lock, and read under one lock.
 
-use crate::batch::FieldId;
-use crate::database::Database;
+use crate::batch::{FieldId, SeriesId};
+use crate::database::{Database, Snapshot};
 use crate::error::Result;
 use crate::memtable::Column;
 use crate::merge::merge_runs;
@@ -127,6 +127,27 @@ pub struct Row {
     pub values: Vec<Option<OwnedFieldValue>>,
 }
 
+/// The fields a scan of `measurement` reads: those of `fields` that exist (all of them when
+/// `fields` is empty), with their ids and types.
+pub(crate) fn selected_fields(
+    db: &Database,
+    measurement: &str,
+    fields: &[&str],
+) -> Vec<(FieldId, String, FieldType)> {
+    let schema = db.schema();
+    let pick =
+        |f: &std::sync::Arc<crate::schema::FieldEntry>| (f.id, f.key.to_string(), f.field_type);
+    if fields.is_empty() {
+        schema.fields_of(measurement).map(pick).collect()
+    } else {
+        fields
+            .iter()
+            .filter_map(|k| schema.get(measurement, k))
+            .map(pick)
+            .collect()
+    }
+}
+
 /// Reads `db` as of one snapshot; see `Db::scan`.
 pub(crate) fn scan(
     db: &Database,
@@ -135,20 +156,7 @@ pub(crate) fn scan(
     fields: &[&str],
     range: TimeRange,
 ) -> Result<Vec<SeriesRows>> {
-    let selected: Vec<(FieldId, String, FieldType)> = {
-        let schema = db.schema();
-        let pick =
-            |f: &std::sync::Arc<crate::schema::FieldEntry>| (f.id, f.key.to_string(), f.field_type);
-        if fields.is_empty() {
-            schema.fields_of(measurement).map(pick).collect()
-        } else {
-            fields
-                .iter()
-                .filter_map(|k| schema.get(measurement, k))
-                .map(pick)
-                .collect()
-        }
-    };
+    let selected = selected_fields(db, measurement, fields);
     // (id, key, tags) of the matching series, ascending by key.
     let series: Vec<_> = db.index().matching_series(measurement, tags);
     let snapshot = db.snapshot();
@@ -156,44 +164,7 @@ pub(crate) fn scan(
 
     let mut out = Vec::new();
     for (sid, key, tag_list) in series {
-        // Runs per field, oldest source first: segments by order, then memtables.
-        let mut runs: Vec<Vec<Column>> = vec![Vec::new(); wanted.len()];
-        for live in &snapshot.segments {
-            if live.entry.max_time < range.min || live.entry.min_time > range.max {
-                continue;
-            }
-            let Some(meta) = live.segment.find(sid) else {
-                continue;
-            };
-            let cols = live
-                .segment
-                .read_columns(meta, &wanted, range.min, range.max)?;
-            // Deleted points still in this segment (see `tombstone`).
-            let cuts = snapshot.cuts(sid, live);
-            for (r, c) in runs.iter_mut().zip(cols) {
-                r.push(crate::tombstone::cut_column(c, &cuts));
-            }
-        }
-        for m in &snapshot.memtables {
-            m.with_series(sid, |buffer| {
-                for ((fid, _), r) in wanted.iter().zip(runs.iter_mut()) {
-                    if let Some(col) = buffer.column(*fid) {
-                        r.push(col.copy_range(range.min, range.max));
-                    }
-                }
-            });
-        }
-        let columns: Vec<Vec<(i64, OwnedFieldValue)>> = runs
-            .into_iter()
-            .zip(&wanted)
-            .map(|(r, (_, t))| {
-                let c = merge_runs(*t, r);
-                (0..c.len())
-                    .map(|i| (c.times[i], c.values.get(i)))
-                    .collect()
-            })
-            .collect();
-        let rows = merge_rows(columns);
+        let rows = read_series(&snapshot, sid, &wanted, range)?;
         if rows.is_empty() {
             continue;
         }
@@ -206,6 +177,174 @@ pub(crate) fn scan(
         });
     }
     Ok(out)
+}
+
+/// The rows of series `sid` in `range` as of `snapshot`: one per timestamp at which any of
+/// `wanted` has a value, in time order, deleted points left out.
+pub(crate) fn read_series(
+    snapshot: &Snapshot,
+    sid: SeriesId,
+    wanted: &[(FieldId, FieldType)],
+    range: TimeRange,
+) -> Result<Vec<Row>> {
+    // Runs per field, oldest source first: segments by order, then memtables.
+    let mut runs: Vec<Vec<Column>> = vec![Vec::new(); wanted.len()];
+    for live in &snapshot.segments {
+        if live.entry.max_time < range.min || live.entry.min_time > range.max {
+            continue;
+        }
+        let Some(meta) = live.segment.find(sid) else {
+            continue;
+        };
+        let cols = live
+            .segment
+            .read_columns(meta, wanted, range.min, range.max)?;
+        // Deleted points still in this segment (see `tombstone`).
+        let cuts = snapshot.cuts(sid, live);
+        for (r, c) in runs.iter_mut().zip(cols) {
+            r.push(crate::tombstone::cut_column(c, &cuts));
+        }
+    }
+    for m in &snapshot.memtables {
+        m.with_series(sid, |buffer| {
+            for ((fid, _), r) in wanted.iter().zip(runs.iter_mut()) {
+                if let Some(col) = buffer.column(*fid) {
+                    r.push(col.copy_range(range.min, range.max));
+                }
+            }
+        });
+    }
+    let columns: Vec<Vec<(i64, OwnedFieldValue)>> = runs
+        .into_iter()
+        .zip(wanted)
+        .map(|(r, (_, t))| {
+            let c = merge_runs(*t, r);
+            (0..c.len())
+                .map(|i| (c.times[i], c.values.get(i)))
+                .collect()
+        })
+        .collect();
+    Ok(merge_rows(columns))
+}
+
+/// The most marks [`plan_slices`] keeps (16 bytes each).
+const MAX_MARKS: u64 = 1 << 20;
+
+/// Cuts `range` into consecutive slices in which `series` hold about `target` points of
+/// `fields` each, planned from block metadata and memtable times without reading any data.
+/// A reader that takes the slices one at a time holds one slice's points at once.
+///
+/// Points are counted in marks of `target / (4 × series)` points (a memtable's every so
+/// many times; a block's rows spread evenly over its time span), so that series whose times
+/// align, which put their marks on the same instants, overshoot a slice by a quarter of the
+/// target. Over a range holding more than [`MAX_MARKS`] such marks, marks grow to keep the
+/// plan's size, and so does the overshoot. A block that straddles a cut is decoded once per
+/// slice it reaches.
+pub(crate) fn plan_slices(
+    snapshot: &Snapshot,
+    series: &[SeriesId],
+    fields: &[FieldId],
+    range: TimeRange,
+    target: usize,
+) -> Vec<TimeRange> {
+    // The blocks in range, (min time, max time, rows), and the memtables' point count.
+    let mut blocks: Vec<(i64, i64, u64)> = Vec::new();
+    let mut memtable_points = 0u64;
+    for &sid in series {
+        for live in &snapshot.segments {
+            if live.entry.max_time < range.min || live.entry.min_time > range.max {
+                continue;
+            }
+            let Some(meta) = live.segment.find(sid) else {
+                continue;
+            };
+            for b in meta
+                .blocks
+                .iter()
+                .filter(|b| b.max_time >= range.min && b.min_time <= range.max)
+            {
+                let rows = fields
+                    .iter()
+                    .filter_map(|f| b.field(*f))
+                    .map(|c| u64::from(c.stats.count))
+                    .max()
+                    .unwrap_or(0);
+                blocks.push((b.min_time, b.max_time, rows));
+            }
+        }
+        for m in &snapshot.memtables {
+            memtable_points += m
+                .with_series(sid, |buffer| {
+                    let f = longest_field(buffer, fields, range)?;
+                    buffer
+                        .column(f)
+                        .map(|c| c.range(range.min, range.max).len())
+                })
+                .flatten()
+                .unwrap_or(0) as u64;
+        }
+    }
+    let total = blocks.iter().map(|b| b.2).sum::<u64>() + memtable_points;
+    let step = (target as u64 / (4 * series.len().max(1) as u64))
+        .max(total / MAX_MARKS)
+        .max(1);
+    // (last time, points up to it).
+    let mut marks: Vec<(i64, u64)> = Vec::new();
+    for (min, max, rows) in blocks {
+        let parts = rows.div_ceil(step).max(1);
+        let span = (max as i128 - min as i128) as f64;
+        for k in 1..=parts {
+            let end = min as i128 + (span * k as f64 / parts as f64) as i128;
+            let end = (end as i64).clamp(range.min, range.max);
+            marks.push((end, rows * k / parts - rows * (k - 1) / parts));
+        }
+    }
+    if memtable_points > 0 {
+        for &sid in series {
+            for m in &snapshot.memtables {
+                m.with_series(sid, |buffer| {
+                    let Some(col) =
+                        longest_field(buffer, fields, range).and_then(|f| buffer.column(f))
+                    else {
+                        return;
+                    };
+                    let r = col.range(range.min, range.max);
+                    for part in col.times[r].chunks(step as usize) {
+                        marks.push((part[part.len() - 1], part.len() as u64));
+                    }
+                });
+            }
+        }
+    }
+    marks.sort_unstable_by_key(|m| m.0);
+    let mut slices = Vec::new();
+    let (mut start, mut held) = (range.min, 0u64);
+    for (end, n) in marks {
+        held += n;
+        if held >= target as u64 && end >= start && end < range.max {
+            slices.push(TimeRange::new(start, end));
+            (start, held) = (end + 1, 0);
+        }
+    }
+    slices.push(TimeRange::new(start, range.max));
+    slices
+}
+
+/// The field of `fields` with the most points of `buffer` in `range`: it stands for the
+/// series' row count, as the largest field count does for a block.
+fn longest_field(
+    buffer: &mut crate::memtable::SeriesBuffer,
+    fields: &[FieldId],
+    range: TimeRange,
+) -> Option<FieldId> {
+    fields
+        .iter()
+        .filter_map(|&f| {
+            let col = buffer.column(f)?;
+            Some((col.range(range.min, range.max).len(), f))
+        })
+        .max()
+        .map(|(_, f)| f)
 }
 
 /// Merges per-field (time, value) runs, each in strictly increasing time order, into rows.
@@ -236,6 +375,71 @@ pub(crate) fn merge_rows(columns: Vec<Vec<(i64, OwnedFieldValue)>>) -> Vec<Row> 
 mod tests {
     use super::*;
     use crate::model::FieldValue;
+
+    #[test]
+    fn slices_cover_the_range_and_hold_about_the_target() {
+        use crate::db::{Db, Options};
+        let dir = tempfile::tempdir().unwrap();
+        let options = Options {
+            fsync: crate::wal::Fsync::Never,
+            background_maintenance: false,
+            block_rows: 8,
+            ..Options::default()
+        };
+        let db = Db::open(dir.path(), options).unwrap();
+        db.create_database("city").unwrap();
+        // Three series, 400 points each: most in segments, the newest still in memory.
+        for part in 0..4 {
+            let body: String = (part * 100..part * 100 + 100)
+                .flat_map(|t| (0..3).map(move |s| format!("m,s={s} v={t}i,w=1i {t}\n")))
+                .collect();
+            db.write_lines(
+                "city",
+                body.as_bytes(),
+                crate::model::Precision::Nanoseconds,
+            )
+            .unwrap();
+            if part < 3 {
+                db.flush().unwrap();
+            }
+        }
+        let database = db.database("city").unwrap();
+        let sids: Vec<SeriesId> = database
+            .index()
+            .matching_series("m", &TagPredicate::All)
+            .into_iter()
+            .map(|(id, _, _)| id)
+            .collect();
+        let selected = selected_fields(&database, "m", &[]);
+        let wanted: Vec<_> = selected.iter().map(|(f, _, t)| (*f, *t)).collect();
+        let fids: Vec<_> = selected.iter().map(|(f, _, _)| *f).collect();
+        let snapshot = database.snapshot();
+        for (range, target) in [(TimeRange::ALL, 30), (TimeRange::new(5, 333), 50)] {
+            let slices = plan_slices(&snapshot, &sids, &fids, range, target);
+            assert!(slices.len() > 5, "{slices:?}");
+            assert_eq!(slices[0].min, range.min);
+            assert_eq!(slices[slices.len() - 1].max, range.max);
+            let mut total = 0;
+            for pair in slices.windows(2) {
+                assert_eq!(pair[0].max + 1, pair[1].min, "contiguous: {slices:?}");
+            }
+            for slice in &slices {
+                let held: usize = sids
+                    .iter()
+                    .map(|&sid| read_series(&snapshot, sid, &wanted, *slice).unwrap().len())
+                    .sum();
+                // Marks sharing the last instant add a quarter of the target at most; the
+                // even spread of a block's rows over its span errs by a mark or so.
+                assert!(held <= target + target / 4 + 3 * 8, "{held} in {slice:?}");
+                total += held;
+            }
+            let whole: usize = sids
+                .iter()
+                .map(|&sid| read_series(&snapshot, sid, &wanted, range).unwrap().len())
+                .sum();
+            assert_eq!(total, whole);
+        }
+    }
 
     #[test]
     fn fields_merge_into_rows_by_time() {

@@ -507,9 +507,8 @@ fn query_limits_refuse_before_reading_and_stop_late_queries() {
     use ganzhi_engine::QueryLimits;
     both(|db| {
         let limits = QueryLimits {
-            timeout: None,
             max_points: 5,
-            threads: 0,
+            ..QueryLimits::default()
         };
         let run = |q: &str| db.query_with("city", q, limits).unwrap().remove(0);
         // 7 points of pm25: a raw read and a kept-values aggregate go over, refused.
@@ -536,8 +535,7 @@ fn query_limits_refuse_before_reading_and_stop_late_queries() {
         );
         let late = QueryLimits {
             timeout: Some(std::time::Duration::ZERO),
-            max_points: 0,
-            threads: 0,
+            ..QueryLimits::default()
         };
         let r = db
             .query_with("city", "SELECT sum(pm25) FROM air_quality", late)

@@ -159,6 +159,95 @@ fn chunked_streams_one_object_per_statement() {
 }
 
 #[test]
+fn chunked_cuts_series_at_chunk_size_and_marks_them_partial() {
+    let s = Server::start(&[]);
+    s.create_database("city");
+    let body: String = (0..7)
+        .flat_map(|i| {
+            ["a", "b"].map(|st| format!("air,station={st} pm25={i} {}\n", 1_700_000_000 + i))
+        })
+        .collect();
+    s.post(
+        "/write",
+        &[("db", "city"), ("precision", "s")],
+        &[],
+        body.as_bytes(),
+    )
+    .expect(204);
+    let q = "SELECT pm25 FROM air GROUP BY station; SELECT pm25 FROM air WHERE station = 'none'";
+    let chunked = |size: &str| {
+        s.get(
+            "/query",
+            &[
+                ("db", "city"),
+                ("chunked", "true"),
+                ("chunk_size", size),
+                ("epoch", "s"),
+                ("q", q),
+            ],
+            &[],
+        )
+    };
+    let r = chunked("3").expect(200);
+    let lines: Vec<serde_json::Value> = r
+        .body
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    // Station a: 3 + 3 + 1 rows, station b the same, then the empty second statement.
+    let shape: Vec<(u64, String, usize, bool)> = lines
+        .iter()
+        .map(|l| {
+            let result = &l["results"][0];
+            let series = &result["series"][0];
+            let partial = series["partial"].as_bool().unwrap_or(false);
+            assert_eq!(result["partial"].as_bool().unwrap_or(false), partial, "{l}");
+            (
+                result["statement_id"].as_u64().unwrap(),
+                series["tags"]["station"].as_str().unwrap_or("").to_string(),
+                series["values"].as_array().map_or(0, Vec::len),
+                partial,
+            )
+        })
+        .collect();
+    let expect =
+        |st: &str| [(3, true), (3, true), (1, false)].map(|(n, p)| (0, st.to_string(), n, p));
+    let mut want: Vec<_> = expect("a").into_iter().chain(expect("b")).collect();
+    want.push((1, String::new(), 0, false));
+    assert_eq!(shape, want, "{}", r.body);
+    // The chunks of a series, joined, are the rows of the whole answer.
+    let whole: serde_json::Value = serde_json::from_str(
+        &s.get("/query", &[("db", "city"), ("epoch", "s"), ("q", q)], &[])
+            .expect(200)
+            .body,
+    )
+    .unwrap();
+    let joined: Vec<serde_json::Value> = lines[..3]
+        .iter()
+        .flat_map(|l| {
+            l["results"][0]["series"][0]["values"]
+                .as_array()
+                .unwrap()
+                .clone()
+        })
+        .collect();
+    assert_eq!(
+        &joined,
+        whole["results"][0]["series"][0]["values"]
+            .as_array()
+            .unwrap()
+    );
+    chunked("many").expect(400);
+    // A query that does not parse is refused before anything streams.
+    s.get(
+        "/query",
+        &[("db", "city"), ("chunked", "true"), ("q", "SELECT FROM")],
+        &[],
+    )
+    .expect(400);
+}
+
+#[test]
 fn management_statements_need_no_db() {
     let s = Server::start(&[]);
     s.post(

@@ -22,7 +22,13 @@ pub struct QueryLimits {
     pub max_points: u64,
     /// Threads one aggregation may decode on (0: one per core).
     pub threads: usize,
+    /// Points a streaming raw statement reads into memory at once, about, per group
+    /// (0: [`DEFAULT_SLICE_POINTS`]); see [`crate::Db::query_stream`].
+    pub slice_points: usize,
 }
+
+/// Points a streaming statement reads at once unless [`QueryLimits::slice_points`] says.
+pub const DEFAULT_SLICE_POINTS: usize = 1 << 16;
 
 /// A running query's limits.
 #[derive(Debug)]
@@ -30,6 +36,7 @@ pub struct Budget {
     deadline: Option<Instant>,
     max_points: u64,
     threads: usize,
+    slice_points: usize,
     points: AtomicU64,
 }
 
@@ -43,6 +50,7 @@ impl Budget {
             deadline: limits.timeout.map(|t| Instant::now() + t),
             max_points: limits.max_points,
             threads: limits.threads,
+            slice_points: limits.slice_points,
             points: AtomicU64::new(0),
         }
     }
@@ -53,6 +61,7 @@ impl Budget {
             deadline: self.deadline,
             max_points: self.max_points,
             threads: self.threads,
+            slice_points: self.slice_points,
             points: AtomicU64::new(0),
         }
     }
@@ -66,6 +75,14 @@ impl Budget {
             // cost a short query a few percent of its time.
             static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
             *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        }
+    }
+
+    /// The points a streaming statement reads at once, about.
+    pub fn slice_points(&self) -> usize {
+        match self.slice_points {
+            0 => DEFAULT_SLICE_POINTS,
+            n => n,
         }
     }
 
@@ -109,7 +126,7 @@ mod tests {
         let b = Budget::new(QueryLimits {
             timeout: None,
             max_points: 10,
-            threads: 0,
+            ..QueryLimits::default()
         });
         b.add_points(6).unwrap();
         assert!(b
@@ -120,8 +137,7 @@ mod tests {
         assert!(b.for_statement().add_points(10).is_ok());
         let late = Budget::new(QueryLimits {
             timeout: Some(Duration::ZERO),
-            max_points: 0,
-            threads: 0,
+            ..QueryLimits::default()
         });
         assert!(late
             .check_time()

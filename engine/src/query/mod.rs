@@ -5,6 +5,7 @@
 
 pub mod aggregate;
 mod builder;
+pub mod emit;
 mod eval;
 pub mod exec;
 pub mod limits;
@@ -16,6 +17,7 @@ pub mod window;
 
 pub use aggregate::Aggregate;
 pub use builder::Select;
+pub use emit::{Collector, QueryEvent};
 pub use exec::{AggregateQuery, AggregateSeries, ExecStats};
 pub use limits::QueryLimits;
 pub use statement::{QueryError, ResultSeries};

@@ -14,6 +14,7 @@
 
 use std::fmt::Write as _;
 
+use super::emit::QueryEvent;
 use super::statement::{QueryError, ResultSeries};
 use crate::influxql::write_rfc3339;
 use crate::model::OwnedFieldValue;
@@ -83,14 +84,39 @@ pub fn to_json(results: &[StatementOutcome], epoch: Epoch, pretty: bool) -> Vec<
     out.into_bytes()
 }
 
-/// One statement's result object (`{"statement_id":…,…}`), for chunked responses that
-/// stream a statement at a time: wrap it as `{"results":[…]}`.
-pub fn statement_json(statement_id: usize, result: &StatementOutcome, epoch: Epoch) -> Vec<u8> {
-    let mut out = String::new();
-    out.push_str("{\"results\":[");
-    write_statement(&mut out, statement_id, result, epoch);
+/// One event of a streamed query ([`crate::Db::query_stream`]) as a line of InfluxDB's
+/// chunked response: `{"results":[{"statement_id":i,"series":[{…}]}]}`, with `"partial":true`
+/// on the series and the result when the series goes on in the next line; a statement's end
+/// as `{"results":[{"statement_id":i,"error":…}]}` when it failed, or `{"statement_id":i}`
+/// when it `sent_series` none (InfluxDB answers every statement at least once); else nothing.
+pub fn event_json(event: &QueryEvent, sent_series: bool, epoch: Epoch) -> Option<Vec<u8>> {
+    let mut out = String::from("{\"results\":[");
+    match event {
+        QueryEvent::Series {
+            statement,
+            series,
+            partial,
+        } => {
+            let _ = write!(out, "{{\"statement_id\":{statement},\"series\":[");
+            write_series(&mut out, series, epoch, *partial);
+            out.push(']');
+            if *partial {
+                out.push_str(",\"partial\":true");
+            }
+            out.push('}');
+        }
+        QueryEvent::End {
+            statement,
+            error: Some(e),
+        } => write_statement(&mut out, *statement, &Err(e.clone()), epoch),
+        QueryEvent::End {
+            statement,
+            error: None,
+        } if !sent_series => write_statement(&mut out, *statement, &Ok(Vec::new()), epoch),
+        QueryEvent::End { .. } => return None,
+    }
     out.push_str("]}\n");
-    out.into_bytes()
+    Some(out.into_bytes())
 }
 
 /// `{"error":"…"}`: a request that failed as a whole (for instance a parse error).
@@ -115,7 +141,7 @@ fn write_statement(out: &mut String, id: usize, r: &StatementOutcome, epoch: Epo
                 if j > 0 {
                     out.push(',');
                 }
-                write_series(out, s, epoch);
+                write_series(out, s, epoch, false);
             }
             out.push(']');
         }
@@ -123,7 +149,7 @@ fn write_statement(out: &mut String, id: usize, r: &StatementOutcome, epoch: Epo
     out.push('}');
 }
 
-fn write_series(out: &mut String, s: &ResultSeries, epoch: Epoch) {
+fn write_series(out: &mut String, s: &ResultSeries, epoch: Epoch, partial: bool) {
     out.push('{');
     if !s.name.is_empty() {
         out.push_str("\"name\":");
@@ -176,7 +202,11 @@ fn write_series(out: &mut String, s: &ResultSeries, epoch: Epoch) {
         }
         out.push(']');
     }
-    out.push_str("]}");
+    out.push(']');
+    if partial {
+        out.push_str(",\"partial\":true");
+    }
+    out.push('}');
 }
 
 fn write_json_value(out: &mut String, v: Option<&OwnedFieldValue>) {

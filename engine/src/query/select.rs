@@ -9,23 +9,31 @@
 //!   from their statistics; anything else (a field condition, text or boolean fields, `mode`,
 //!   `distinct`, `integral`) scans the rows it needs and aggregates them here. Calls are then
 //!   joined by group and time, the `SELECT` expressions evaluated per row, and `fill` applied;
-//! - a raw statement scans the referenced fields, filters and evaluates each row, and merges
-//!   the series of each `GROUP BY` group by time.
+//! - a raw statement is read group by group (groups from the index, in tag order), each
+//!   group's series merged by time, and its rows filtered, evaluated and handed to the
+//!   [`Emitter`] as they come. For a consumer that takes chunks, a group is read in time
+//!   slices of about [`super::QueryLimits::slice_points`] points planned from block metadata
+//!   ([`crate::scan::plan_slices`]), so memory stays bounded however long the range;
+//!   otherwise the whole result is held, and refused up front beyond the point budget.
 //!
-//! Results are sorted by measurement, then by group tags; `SLIMIT`/`SOFFSET` then apply to
-//! series, `ORDER BY time DESC`, `OFFSET` and `LIMIT` to each series' rows.
+//! Results are sorted by measurement, then by group tags. The emitter applies
+//! `SLIMIT`/`SOFFSET` to series and `OFFSET`/`LIMIT` to each series' rows, which come in
+//! time order or, with `ORDER BY time DESC`, reversed.
 //!
-//! Raw and row-filtered results are materialized per statement: memory grows with the rows a
-//! statement returns (aggregates over the pushdown path hold one accumulator per window).
+//! Aggregates over the pushdown path hold one accumulator per window and group; row-filtered
+//! aggregates (and `mode`, `distinct`, `integral`, median and percentile) hold the points
+//! they aggregate, within the point budget.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::aggregate::{Acc, Aggregate, Num};
+use super::emit::{Emitter, Flow};
 use super::eval::{compile_regex, Eval};
 use super::exec::{AggregateQuery, AggregateSeries};
 use super::limits::Budget;
 use super::statement::{QueryError, ResultSeries};
 use super::window::Windows;
+use crate::batch::SeriesId;
 use crate::database::Database;
 use crate::db::Db;
 use crate::influxql::{
@@ -36,6 +44,8 @@ use crate::scan::{TagPredicate, TagRegex, TimeRange};
 
 type Value = OwnedFieldValue;
 type Tags = Vec<(String, String)>;
+/// A series' values of the tag slots of a row (see [`Slots::tag_values`]).
+type TagSlots = Vec<Option<Value>>;
 /// Rows of a result series: time and one value per column.
 type Rows = Vec<(i64, Vec<Option<Value>>)>;
 
@@ -52,7 +62,8 @@ pub(super) fn run_select(
     s: &SelectStatement,
     now_ns: i64,
     budget: &Budget,
-) -> Result<Vec<ResultSeries>, QueryError> {
+    out: &mut Emitter<'_, '_>,
+) -> Result<(), QueryError> {
     let (min, max) = s.time_range(now_ns).map_err(QueryError::Condition)?;
     let range = TimeRange::new(min, max);
     let window = match s.group_by_time() {
@@ -67,8 +78,10 @@ pub(super) fn run_select(
         ));
     }
     let condition = s.condition_without_time();
-    let mut out = Vec::new();
     for (db_name, measurement) in sources(engine, default_db, &s.sources)? {
+        if out.is_full() {
+            break;
+        }
         let database = engine.database(&db_name).map_err(engine_err)?;
         let target = Target::new(&database, measurement);
         // `count(*)`, `mean(/re/)`: one call per matching field of this measurement.
@@ -90,11 +103,20 @@ pub(super) fn run_select(
             budget,
         };
         match &shape {
-            Shape::Raw => out.extend(plan.raw(s)?),
-            Shape::Aggregate(calls) => out.extend(plan.aggregate(s, calls)?),
+            Shape::Raw => plan.raw(s, out)?,
+            Shape::Aggregate(calls) => {
+                for mut series in plan.aggregate(s, calls)? {
+                    if s.order_desc {
+                        series.rows.reverse();
+                    }
+                    if out.series(series)? == Flow::Done {
+                        break;
+                    }
+                }
+            }
         }
     }
-    Ok(limit(out, s))
+    Ok(())
 }
 
 fn has_call(e: &Expr) -> bool {
@@ -166,29 +188,6 @@ fn expand_wildcard_calls<'s>(
         }
     }
     Ok(std::borrow::Cow::Owned(out))
-}
-
-/// SOFFSET/SLIMIT over series, then ORDER, OFFSET and LIMIT within each; empty series go.
-fn limit(series: Vec<ResultSeries>, s: &SelectStatement) -> Vec<ResultSeries> {
-    let mut series: Vec<ResultSeries> = series.into_iter().skip(s.soffset as usize).collect();
-    if s.slimit > 0 {
-        series.truncate(s.slimit as usize);
-    }
-    for r in &mut series {
-        if s.order_desc {
-            r.rows.reverse();
-        }
-        let rows = std::mem::take(&mut r.rows)
-            .into_iter()
-            .skip(s.offset as usize);
-        r.rows = if s.limit > 0 {
-            rows.take(s.limit as usize).collect()
-        } else {
-            rows.collect()
-        };
-    }
-    series.retain(|r| !r.rows.is_empty());
-    series
 }
 
 /// The databases and measurements a `FROM` clause names, sorted, without duplicates.
@@ -610,6 +609,30 @@ impl Slots {
         self.fields.len() + self.tags.len()
     }
 
+    /// A series' values of the tag slots, in slot order.
+    fn tag_values(&self, tags: &[(String, String)]) -> TagSlots {
+        self.tags
+            .iter()
+            .map(|k| match tag_value(tags, k) {
+                "" => None,
+                v => Some(FieldValue::String(v.to_owned().into())),
+            })
+            .collect()
+    }
+
+    /// Puts tag values (from [`Slots::tag_values`]) in their slots.
+    fn bind_tags(&self, values: &[Option<Value>], row_slots: &mut [Option<Value>]) {
+        row_slots[self.fields.len()..].clone_from_slice(values);
+    }
+
+    /// Where each field slot is among the `scanned` fields of the rows.
+    fn positions<'n>(&self, scanned: impl Iterator<Item = &'n str> + Clone) -> Vec<Option<usize>> {
+        self.fields
+            .iter()
+            .map(|n| scanned.clone().position(|k| k == n))
+            .collect()
+    }
+
     /// Puts a series' tag values in their slots; returns where each field slot is in the
     /// series' rows.
     fn bind_series(
@@ -617,16 +640,8 @@ impl Slots {
         sr: &crate::scan::SeriesRows,
         row_slots: &mut [Option<Value>],
     ) -> Vec<Option<usize>> {
-        for (i, k) in self.tags.iter().enumerate() {
-            row_slots[self.fields.len() + i] = match tag_value(&sr.tags, k) {
-                "" => None,
-                v => Some(FieldValue::String(v.to_owned().into())),
-            };
-        }
-        self.fields
-            .iter()
-            .map(|n| sr.fields.iter().position(|(k, _)| k == n))
-            .collect()
+        self.bind_tags(&self.tag_values(&sr.tags), row_slots);
+        self.positions(sr.fields.iter().map(|(k, _)| k.as_str()))
     }
 
     /// Puts one row's field values in their slots.
@@ -767,8 +782,11 @@ impl Plan<'_> {
         total
     }
 
-    fn raw(&self, s: &SelectStatement) -> Result<Vec<ResultSeries>, QueryError> {
+    /// A statement without calls: its rows, group by group, in time order (reversed for
+    /// `ORDER BY time DESC`).
+    fn raw(&self, s: &SelectStatement, out: &mut Emitter<'_, '_>) -> Result<(), QueryError> {
         let target = self.target;
+        let desc = s.order_desc;
         // Expand `*` into fields and tags, sorted by name (group keys are not columns).
         let mut items: Vec<(String, Expr)> = Vec::new();
         for f in &s.fields {
@@ -811,50 +829,101 @@ impl Plan<'_> {
             slots.finish(f);
         }
         if slots.fields.is_empty() || !columns.iter().any(|(_, uses)| *uses) {
-            return Ok(Vec::new()); // no field selected: InfluxDB returns nothing
+            return Ok(()); // no field selected: InfluxDB returns nothing
         }
-        let found = self.scan_fields(&slots.fields)?;
-        let mut groups: BTreeMap<Tags, Rows> = BTreeMap::new();
-        let mut row_slots: Vec<Option<Value>> = vec![None; slots.width()];
-        for sr in found {
-            self.budget.check_time().map_err(engine_err)?;
-            let positions = slots.bind_series(&sr, &mut row_slots);
-            let rows = groups
-                .entry(group_of(&sr.tags, self.group_keys))
-                .or_default();
-            for row in sr.rows {
-                Slots::bind_row(&positions, &row, &mut row_slots);
-                if filter.as_ref().is_some_and(|f| !f.truth(&row_slots)) {
-                    continue;
-                }
-                let mut any_field = false;
-                let values: Vec<Option<Value>> = columns
-                    .iter()
-                    .map(|(ev, uses_field)| {
-                        let v = ev.value(&row_slots);
-                        any_field |= *uses_field && v.is_some();
-                        v
-                    })
-                    .collect();
-                if any_field {
-                    rows.push((row.time, values));
-                }
-            }
+        let names: Vec<&str> = slots.fields.iter().map(String::as_str).collect();
+        // A consumer that takes chunks holds one at a time: the statement reads a slice of
+        // each group at a time. Otherwise the whole result is held, and refused up front
+        // when it would exceed the point budget.
+        let streaming = out.streams();
+        if !streaming {
+            self.budget
+                .check_points(self.estimate_points(&names))
+                .map_err(engine_err)?;
         }
+        let database = target.database;
+        let selected = crate::scan::selected_fields(database, &target.measurement, &names);
+        let wanted: Vec<_> = selected.iter().map(|(f, _, t)| (*f, *t)).collect();
+        let fids: Vec<_> = selected.iter().map(|(f, _, _)| *f).collect();
+        let positions = slots.positions(selected.iter().map(|(_, k, _)| k.as_str()));
+        // The groups in tag order, each with its series in key order (and their tag slots).
+        let mut groups: BTreeMap<Tags, Vec<(SeriesId, TagSlots)>> = BTreeMap::new();
+        for (sid, _, tags) in database
+            .index()
+            .matching_series(&target.measurement, self.tags)
+        {
+            let tag_slots = slots.tag_values(&tags);
+            groups
+                .entry(group_of(&tags, self.group_keys))
+                .or_default()
+                .push((sid, tag_slots));
+        }
+        let snapshot = database.snapshot();
         let mut column_list = vec!["time".to_string()];
         column_list.extend(column_names(items.into_iter().map(|(n, _)| n).collect()));
-        Ok(groups
-            .into_iter()
-            .map(|(tags, mut rows)| {
-                rows.sort_by_key(|r| r.0); // stable: series key order among equal times
-                ResultSeries {
-                    name: target.measurement.clone(),
-                    tags,
-                    columns: column_list.clone(),
-                    rows,
+        let mut row_slots: Vec<Option<Value>> = vec![None; slots.width()];
+        for (tags, members) in groups {
+            out.begin(target.measurement.clone(), tags, column_list.clone())?;
+            let mut slices = if streaming {
+                let sids: Vec<SeriesId> = members.iter().map(|(sid, _)| *sid).collect();
+                crate::scan::plan_slices(
+                    &snapshot,
+                    &sids,
+                    &fids,
+                    self.range,
+                    self.budget.slice_points(),
+                )
+            } else {
+                vec![self.range]
+            };
+            if desc {
+                slices.reverse();
+            }
+            'group: for slice in slices {
+                self.budget.check_time().map_err(engine_err)?;
+                let mut rows: Vec<(usize, crate::scan::Row)> = Vec::new();
+                for (m, (sid, _)) in members.iter().enumerate() {
+                    let found = crate::scan::read_series(&snapshot, *sid, &wanted, slice)
+                        .map_err(engine_err)?;
+                    rows.extend(found.into_iter().map(|r| (m, r)));
                 }
-            })
-            .collect())
+                // Stable: among equal times, series in key order (reversed for DESC).
+                rows.sort_by_key(|(_, r)| r.time);
+                if desc {
+                    rows.reverse();
+                }
+                let mut bound = usize::MAX;
+                for (m, row) in rows {
+                    if m != bound {
+                        slots.bind_tags(&members[m].1, &mut row_slots);
+                        bound = m;
+                    }
+                    Slots::bind_row(&positions, &row, &mut row_slots);
+                    if filter.as_ref().is_some_and(|f| !f.truth(&row_slots)) {
+                        continue;
+                    }
+                    let mut any_field = false;
+                    let values: Vec<Option<Value>> = columns
+                        .iter()
+                        .map(|(ev, uses_field)| {
+                            let v = ev.value(&row_slots);
+                            any_field |= *uses_field && v.is_some();
+                            v
+                        })
+                        .collect();
+                    if !any_field {
+                        continue;
+                    }
+                    match out.push(row.time, values)? {
+                        Flow::More => {}
+                        Flow::NextSeries => break 'group,
+                        Flow::Done => return out.finish(),
+                    }
+                }
+            }
+            out.finish()?;
+        }
+        Ok(())
     }
 
     fn aggregate(

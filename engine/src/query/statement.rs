@@ -5,7 +5,9 @@
 
 use std::fmt;
 
+use super::emit::{Collector, Consumer, Emitter, Paging};
 use super::limits::{Budget, QueryLimits};
+use super::output::StatementOutcome;
 use crate::db::Db;
 use crate::influxql::{self, ConditionError, ParseError, Statement};
 use crate::model::OwnedFieldValue;
@@ -67,17 +69,47 @@ pub fn run(
     text: &str,
     now_ns: i64,
     limits: QueryLimits,
-) -> Result<Vec<Result<Vec<ResultSeries>, QueryError>>, QueryError> {
+) -> Result<Vec<StatementOutcome>, QueryError> {
+    let mut collector = Collector::new();
+    run_stream(engine, db, text, now_ns, limits, 0, &mut |e| {
+        collector.take(e)
+    })?;
+    Ok(collector.into_results())
+}
+
+/// [`run`], handing each series to `consumer` as it is produced, cut into chunks of at most
+/// `chunk_rows` rows (0: whole series). With chunks, a raw statement holds about
+/// `limits.slice_points` points per group at once instead of its whole result. A parse
+/// error returns before any event; otherwise every statement sends its series, then its
+/// `End`.
+pub fn run_stream(
+    engine: &Db,
+    db: &str,
+    text: &str,
+    now_ns: i64,
+    limits: QueryLimits,
+    chunk_rows: usize,
+    consumer: &mut Consumer<'_>,
+) -> Result<(), QueryError> {
     let query = influxql::parse_query(text).map_err(QueryError::Parse)?;
     let budget = Budget::new(limits);
-    Ok(query
-        .statements
-        .iter()
-        .map(|s| {
-            budget.check_time().map_err(super::select::engine_err)?;
-            statement(engine, db, s, now_ns, &budget.for_statement())
-        })
-        .collect())
+    for (i, s) in query.statements.iter().enumerate() {
+        let paging = match s {
+            Statement::Select(s) => Paging::of(s),
+            _ => Paging::default(),
+        };
+        let mut out = Emitter::new(consumer, i, chunk_rows, paging);
+        let result = budget
+            .check_time()
+            .map_err(super::select::engine_err)
+            .and_then(|()| statement(engine, db, s, now_ns, &budget.for_statement(), &mut out));
+        let stopped = out.is_stopped();
+        out.end(result.err());
+        if stopped {
+            break;
+        }
+    }
+    Ok(())
 }
 
 /// Runs one parsed SELECT without limits (the builder's entry point).
@@ -87,7 +119,15 @@ pub(crate) fn run_statement(
     s: &influxql::SelectStatement,
     now_ns: i64,
 ) -> Result<Vec<ResultSeries>, QueryError> {
-    super::select::run_select(engine, db, s, now_ns, &Budget::unlimited())
+    let mut collector = Collector::new();
+    let mut consumer = |e| collector.take(e);
+    let mut out = Emitter::new(&mut consumer, 0, 0, Paging::of(s));
+    let result = super::select::run_select(engine, db, s, now_ns, &Budget::unlimited(), &mut out);
+    out.end(result.err());
+    collector
+        .into_results()
+        .pop()
+        .unwrap_or_else(|| Ok(Vec::new()))
 }
 
 fn statement(
@@ -96,9 +136,17 @@ fn statement(
     s: &Statement,
     now_ns: i64,
     budget: &Budget,
-) -> Result<Vec<ResultSeries>, QueryError> {
+    out: &mut Emitter<'_, '_>,
+) -> Result<(), QueryError> {
     match s {
-        Statement::Select(select) => super::select::run_select(engine, db, select, now_ns, budget),
-        other => super::meta::run_meta(engine, db, other, now_ns),
+        Statement::Select(select) => {
+            super::select::run_select(engine, db, select, now_ns, budget, out)
+        }
+        other => {
+            for series in super::meta::run_meta(engine, db, other, now_ns)? {
+                out.series_unpaged(series)?;
+            }
+            Ok(())
+        }
     }
 }

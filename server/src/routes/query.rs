@@ -3,17 +3,23 @@
 //!
 //! Parameters: `q` (also from a form-encoded POST body), `db` (optional: management statements
 //! need none), `epoch` (`h`, `m`, `s`, `ms`, `u`, `ns`; RFC 3339 strings without it),
-//! `pretty`, `chunked`. A query that does not parse is a 400 `{"error":"error parsing
-//! query: …"}`; a statement that fails is reported in its own result, with 200, as InfluxDB
-//! does.
+//! `pretty`, `chunked`, `chunk_size`. A query that does not parse is a 400 `{"error":"error
+//! parsing query: …"}`; a statement that fails is reported in its own result, with 200, as
+//! InfluxDB does.
 //!
 //! The query and the encoding of its result run on the blocking pool, holding one of the
-//! `max_concurrent_queries` permits until they really end. With `chunked=true` the response
-//! is streamed one JSON object per statement (`{"results":[{"statement_id":i,…}]}` and a
-//! newline each), encoded while the previous one is being sent; InfluxDB cuts chunks by
-//! `chunk_size` rows instead, which clients read the same way.
+//! `max_concurrent_queries` permits until they really end. A whole response is limited to
+//! `max_query_values` values, refused before reading where the engine can tell.
+//!
+//! With `chunked=true` the response streams as InfluxDB's does: one JSON line per series, a
+//! series longer than `chunk_size` rows (default 10 000) cut into several lines marked
+//! `"partial":true`, each line sent as the query produces it. The query reads raw data a
+//! slice at a time, so it holds a chunk or two whatever the size of the result, and
+//! `max_query_values` does not apply (as InfluxDB's `max-row-limit` does not to chunked
+//! queries).
 
 use std::convert::Infallible;
+use std::ops::ControlFlow;
 use std::pin::Pin;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
@@ -23,7 +29,7 @@ use std::time::Instant;
 use bytes::Bytes;
 use ganzhi_engine::influxql::{self, Statement};
 use ganzhi_engine::query::output::{self, Epoch, StatementOutcome};
-use ganzhi_engine::{OwnedFieldValue, QueryError};
+use ganzhi_engine::{OwnedFieldValue, QueryError, QueryEvent};
 use http_body_util::BodyExt;
 use hyper::body::{Frame, Incoming};
 use hyper::header::{HeaderValue, ACCEPT, CONTENT_TYPE};
@@ -40,10 +46,18 @@ use crate::state::State;
 /// How the result is sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Format {
-    Json { pretty: bool },
-    Chunked,
+    Json {
+        pretty: bool,
+    },
+    /// Streamed, series cut every `chunk_rows` rows.
+    Chunked {
+        chunk_rows: usize,
+    },
     Csv,
 }
+
+/// InfluxDB's rows per chunk when `chunk_size` is not given.
+const DEFAULT_CHUNK_ROWS: usize = 10_000;
 
 /// What the blocking task hands back.
 enum Outcome {
@@ -51,8 +65,6 @@ enum Outcome {
     Parse(String),
     /// An encoded body, and how many statements failed.
     Encoded(Vec<u8>, usize),
-    /// The results, to be streamed.
-    Results(Vec<StatementOutcome>),
 }
 
 pub async fn query(state: &Arc<State>, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
@@ -98,16 +110,29 @@ pub async fn query(state: &Arc<State>, req: Request<Incoming>) -> Result<Respons
     let format = if csv {
         Format::Csv
     } else if params.flag("chunked") {
-        Format::Chunked
+        let chunk_rows = match params.non_empty("chunk_size") {
+            None => DEFAULT_CHUNK_ROWS,
+            Some(n) => match n.parse::<i64>() {
+                Ok(n) if n > 0 => n as usize,
+                Ok(_) => DEFAULT_CHUNK_ROWS,
+                Err(_) => {
+                    return Err(ApiError::bad_request(format!(
+                        "invalid chunk_size {n:?}: use a number of rows"
+                    )))
+                }
+            },
+        };
+        Format::Chunked { chunk_rows }
     } else {
         Format::Json {
             pretty: params.flag("pretty"),
         }
     };
 
-    // Permissions are checked on the parsed statements before anything runs.
+    // Permissions are checked on the parsed statements before anything runs; a streamed
+    // response must know the query parses before it sends its status.
     let mut filter_databases = Vec::new();
-    if state.auth.enabled() {
+    if state.auth.enabled() || matches!(format, Format::Chunked { .. }) {
         let parsed = influxql::parse_query(&text).map_err(|e| {
             state.metrics.query_errors.fetch_add(1, Relaxed);
             ApiError::bad_request(QueryError::Parse(e).to_string())
@@ -133,9 +158,21 @@ pub async fn query(state: &Arc<State>, req: Request<Incoming>) -> Result<Respons
     let engine_limits = ganzhi_engine::QueryLimits {
         timeout: Some(limits.query_timeout),
         max_points: max_values as u64,
-        threads: 0,
+        ..Default::default()
     };
     let started = Instant::now();
+    if let Format::Chunked { chunk_rows } = format {
+        return stream(
+            state,
+            db,
+            text,
+            engine_limits,
+            chunk_rows,
+            epoch,
+            filter_databases,
+            access,
+        );
+    }
     let work = move || {
         let mut results = match engine.query_with(&db, &text, engine_limits) {
             Ok(results) => results,
@@ -151,11 +188,14 @@ pub async fn query(state: &Arc<State>, req: Request<Incoming>) -> Result<Respons
         }
         let failed = results.iter().filter(|r| r.is_err()).count();
         match format {
+            // (Chunked responses are streamed before this.)
             Format::Json { pretty } => {
                 Outcome::Encoded(output::to_json(&results, epoch, pretty), failed)
             }
+            Format::Chunked { .. } => {
+                Outcome::Encoded(output::to_json(&results, epoch, false), failed)
+            }
             Format::Csv => Outcome::Encoded(output::to_csv(&results, epoch), failed),
-            Format::Chunked => Outcome::Results(results),
         }
     };
     let outcome = limits::run_limited(
@@ -190,32 +230,67 @@ pub async fn query(state: &Arc<State>, req: Request<Incoming>) -> Result<Respons
             };
             Ok(http::with_type(StatusCode::OK, content_type, bytes))
         }
-        Outcome::Results(results) => {
-            let failed = results.iter().filter(|r| r.is_err()).count();
-            m.query_errors.fetch_add(failed as u64, Relaxed);
-            Ok(stream(results, epoch))
-        }
     }
 }
 
-/// A response whose body is encoded statement by statement on the blocking pool.
-fn stream(results: Vec<StatementOutcome>, epoch: Epoch) -> Response<Body> {
+/// A chunked response: the query runs on the blocking pool, holding a query slot until it
+/// ends, and hands each chunk to the response as it is produced. The channel holds two
+/// chunks, so a slow client slows the query down instead of letting chunks pile up; a client
+/// that goes away stops it. The time limit is the engine's, checked between slices.
+#[allow(clippy::too_many_arguments)]
+fn stream(
+    state: &Arc<State>,
+    db: String,
+    text: String,
+    limits: ganzhi_engine::QueryLimits,
+    chunk_rows: usize,
+    epoch: Epoch,
+    filter_databases: Vec<usize>,
+    access: Access,
+) -> Result<Response<Body>, ApiError> {
+    let slots = state.config.limits.max_concurrent_queries;
+    let slot = state.queries.clone().try_acquire_owned().map_err(|_| {
+        state.metrics.query_refused.fetch_add(1, Relaxed);
+        Refused::Busy { slots }.into_error()
+    })?;
     let (tx, rx) = mpsc::channel::<Bytes>(2);
+    let state = state.clone();
     tokio::task::spawn_blocking(move || {
-        for (i, r) in results.iter().enumerate() {
-            // A closed channel is a client that went away: stop encoding.
-            if tx
-                .blocking_send(Bytes::from(output::statement_json(i, r, epoch)))
-                .is_err()
-            {
-                break;
+        let _slot = slot;
+        let started = Instant::now();
+        let mut sent_series = false;
+        let mut failed = 0u64;
+        let mut consumer = |mut event: QueryEvent| {
+            match &mut event {
+                QueryEvent::Series {
+                    statement, series, ..
+                } => {
+                    if filter_databases.contains(statement) {
+                        keep_visible_databases(std::slice::from_mut(series), &access);
+                    }
+                }
+                QueryEvent::End { error, .. } => failed += u64::from(error.is_some()),
             }
-        }
+            let line = output::event_json(&event, sent_series, epoch);
+            sent_series = matches!(event, QueryEvent::Series { .. });
+            match line.map(|line| tx.blocking_send(Bytes::from(line))) {
+                // A closed channel is a client that went away: stop the query.
+                Some(Err(_)) => ControlFlow::Break(()),
+                _ => ControlFlow::Continue(()),
+            }
+        };
+        // The query parsed on the way in, so it cannot fail as a whole here.
+        let _ = state
+            .db
+            .query_stream(&db, &text, limits, chunk_rows, &mut consumer);
+        let m = &state.metrics;
+        m.query_errors.fetch_add(failed, Relaxed);
+        m.query_duration.observe(started.elapsed());
     });
     let mut r = Response::new(ChannelBody(rx).boxed_unsync());
     r.headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    r
+    Ok(r)
 }
 
 /// A body fed by a channel, one frame per message.

@@ -1,0 +1,311 @@
+//! Streaming raw queries: a statement read group by group in small time slices and handed
+//! out in small chunks must give exactly the rows of an in-memory model (and of the
+//! collecting path), with flushes, compactions and out-of-order writes between; chunks obey
+//! their contract; and a streaming statement is not bound by the point budget that refuses
+//! a collected one, because it does not hold its result.
+
+use std::collections::BTreeMap;
+use std::ops::ControlFlow;
+use std::time::Duration;
+
+use ganzhi_engine::{
+    CompactionPolicy, DatabaseOptions, Db, FieldValue, Fsync, Options, OwnedFieldValue, Precision,
+    QueryError, QueryEvent, QueryLimits, ResultSeries,
+};
+use proptest::prelude::*;
+
+const SERIES: [&str; 4] = [
+    "district=a,site=1",
+    "district=a,site=2",
+    "district=b,site=3",
+    "district=c,site=4",
+];
+
+#[derive(Debug, Clone)]
+enum Op {
+    /// (series, time, value, whether the point also carries field `n`).
+    Write(Vec<(usize, i64, i64, bool)>),
+    Flush,
+    Compact,
+}
+
+fn ops() -> impl Strategy<Value = Vec<Op>> {
+    let write = proptest::collection::vec(
+        (0..SERIES.len(), 0i64..200, -20i64..20, any::<bool>()),
+        1..60,
+    )
+    .prop_map(Op::Write);
+    proptest::collection::vec(
+        prop_oneof![4 => write, 2 => Just(Op::Flush), 1 => Just(Op::Compact)],
+        1..12,
+    )
+}
+
+fn open(dir: &std::path::Path) -> Db {
+    let options = Options {
+        fsync: Fsync::Never,
+        background_maintenance: false,
+        block_rows: 8,
+        compaction: CompactionPolicy {
+            min_inputs: 2,
+            max_input_bytes: 1 << 20,
+        },
+        ..Options::default()
+    };
+    let db = Db::open(dir, options).unwrap();
+    db.create_database_with(
+        "city",
+        DatabaseOptions {
+            partition: Duration::from_nanos(64),
+            retention: None,
+        },
+    )
+    .unwrap();
+    db
+}
+
+/// A query's events, checked against the chunk contract, and its results joined.
+fn stream(
+    db: &Db,
+    text: &str,
+    limits: QueryLimits,
+    chunk_rows: usize,
+) -> Vec<Result<Vec<ResultSeries>, QueryError>> {
+    let mut events = Vec::new();
+    db.query_stream("city", text, limits, chunk_rows, &mut |e| {
+        events.push(e);
+        ControlFlow::Continue(())
+    })
+    .unwrap();
+    let mut collector = ganzhi_engine::query::Collector::new();
+    // (statement, name, tags) of a series whose next chunk must come next.
+    type SeriesId = (usize, String, Vec<(String, String)>);
+    let mut continues: Option<SeriesId> = None;
+    for e in events {
+        match &e {
+            QueryEvent::Series {
+                statement,
+                series,
+                partial,
+            } => {
+                assert!(!series.rows.is_empty(), "{text}: an empty chunk");
+                assert!(series.rows.len() <= chunk_rows, "{text}: a chunk too long");
+                if let Some(c) = &continues {
+                    assert_eq!(
+                        c,
+                        &(*statement, series.name.clone(), series.tags.clone()),
+                        "{text}: a partial series went on as another"
+                    );
+                }
+                continues = partial.then(|| (*statement, series.name.clone(), series.tags.clone()));
+            }
+            QueryEvent::End { .. } => {
+                assert!(continues.is_none(), "{text}: a statement ended mid-series")
+            }
+        }
+        let _ = collector.take(e);
+    }
+    collector.into_results()
+}
+
+type Rows = Vec<(i64, Vec<Option<OwnedFieldValue>>)>;
+
+/// What `SELECT laeq[, n] FROM noise WHERE time in [min, max] [GROUP BY district]` with
+/// paging returns, from the model: per group, its series' points merged by time (series in
+/// key order among equal times).
+#[allow(clippy::too_many_arguments)]
+fn expected(
+    model: &[BTreeMap<i64, (i64, Option<i64>)>],
+    by_district: bool,
+    with_n: bool,
+    (min, max): (i64, i64),
+    desc: bool,
+    (offset, limit): (usize, usize),
+    (soffset, slimit): (usize, usize),
+) -> Vec<(String, Rows)> {
+    let mut groups: BTreeMap<String, Rows> = BTreeMap::new();
+    for (s, points) in model.iter().enumerate() {
+        let key = if by_district {
+            SERIES[s][9..10].to_string()
+        } else {
+            String::new()
+        };
+        let rows = groups.entry(key).or_default();
+        for (&t, &(v, n)) in points.range(min..=max) {
+            let mut values = vec![Some(FieldValue::Integer(v))];
+            if with_n {
+                values.push(n.map(FieldValue::Integer));
+            }
+            rows.push((t, values));
+        }
+    }
+    let mut out = Vec::new();
+    for (key, mut rows) in groups {
+        if rows.is_empty() {
+            continue;
+        }
+        rows.sort_by_key(|r| r.0);
+        if desc {
+            rows.reverse();
+        }
+        out.push((key, rows));
+    }
+    let out = out.into_iter().skip(soffset);
+    let out: Vec<_> = if slimit > 0 {
+        out.take(slimit).collect()
+    } else {
+        out.collect()
+    };
+    out.into_iter()
+        .map(|(k, rows)| {
+            let rows = rows.into_iter().skip(offset);
+            let rows: Vec<_> = if limit > 0 {
+                rows.take(limit).collect()
+            } else {
+                rows.collect()
+            };
+            (k, rows)
+        })
+        .filter(|(_, rows)| !rows.is_empty())
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+    #[test]
+    fn streamed_raw_queries_match_the_model(
+        ops in ops(),
+        queries in proptest::collection::vec(
+            (
+                (any::<bool>(), any::<bool>(), any::<bool>()),
+                (0i64..100, 100i64..210),
+                ((0usize..4, 0usize..30), (0usize..3, 0usize..3)),
+                (1usize..6, 1usize..40),
+            ),
+            1..6,
+        ),
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = open(dir.path());
+        let mut model: Vec<BTreeMap<i64, (i64, Option<i64>)>> = vec![BTreeMap::new(); SERIES.len()];
+        for op in &ops {
+            match op {
+                Op::Write(points) => {
+                    let mut body = String::new();
+                    for &(s, t, v, with_n) in points {
+                        // A point replaces the fields it carries; `n` of an earlier point
+                        // at the same time stays.
+                        let e = model[s].entry(t).or_insert((v, None));
+                        e.0 = v;
+                        if with_n {
+                            e.1 = Some(v * 3);
+                            body.push_str(&format!("noise,{} laeq={v}i,n={}i {t}\n", SERIES[s], v * 3));
+                        } else {
+                            body.push_str(&format!("noise,{} laeq={v}i {t}\n", SERIES[s]));
+                        }
+                    }
+                    db.write_lines("city", body.as_bytes(), Precision::Nanoseconds).unwrap();
+                }
+                Op::Flush => db.flush().unwrap(),
+                Op::Compact => db.compact(true).unwrap(),
+            }
+        }
+        for ((by_district, with_n, desc), (min, max), (rows_page, series_page), (chunk, slice)) in queries {
+            let text = format!(
+                "SELECT laeq{} FROM noise WHERE time >= {min} AND time <= {max}{}{}{}{}{}{}",
+                if with_n { ", n" } else { "" },
+                if by_district { " GROUP BY district" } else { "" },
+                if desc { " ORDER BY time DESC" } else { "" },
+                if rows_page.1 > 0 { format!(" LIMIT {}", rows_page.1) } else { String::new() },
+                if rows_page.0 > 0 { format!(" OFFSET {}", rows_page.0) } else { String::new() },
+                if series_page.1 > 0 { format!(" SLIMIT {}", series_page.1) } else { String::new() },
+                if series_page.0 > 0 { format!(" SOFFSET {}", series_page.0) } else { String::new() },
+            );
+            let want = expected(&model, by_district, with_n, (min, max), desc, rows_page, series_page);
+            let limits = QueryLimits { slice_points: slice, ..QueryLimits::default() };
+            let streamed = stream(&db, &text, limits, chunk).remove(0).unwrap();
+            let collected = db.query("city", &text).unwrap().remove(0).unwrap();
+            prop_assert_eq!(&streamed, &collected, "{}", text);
+            prop_assert_eq!(streamed.len(), want.len(), "{}", text);
+            for (got, (key, rows)) in streamed.iter().zip(&want) {
+                if by_district {
+                    prop_assert_eq!(&got.tags, &vec![("district".to_string(), key.clone())], "{}", text);
+                }
+                prop_assert_eq!(&got.rows, rows, "{}", text);
+            }
+        }
+    }
+}
+
+fn seven_points(db: &Db) {
+    let body: String = (0..7)
+        .map(|i| format!("noise,site={} laeq={i}i {}\n", i % 2, i * 10))
+        .collect();
+    db.write_lines("city", body.as_bytes(), Precision::Nanoseconds)
+        .unwrap();
+}
+
+#[test]
+fn a_streamed_statement_is_not_refused_for_points_it_does_not_hold() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(dir.path());
+    seven_points(&db);
+    db.flush().unwrap();
+    let limits = QueryLimits {
+        max_points: 5,
+        slice_points: 2,
+        ..QueryLimits::default()
+    };
+    let q = "SELECT laeq FROM noise";
+    match db.query_with("city", q, limits).unwrap().remove(0) {
+        Err(QueryError::Limit(m)) => assert!(m.contains("max-select-point"), "{m}"),
+        other => panic!("collected: {other:?}"),
+    }
+    let streamed = stream(&db, q, limits, 3).remove(0).unwrap();
+    let times: Vec<i64> = streamed[0].rows.iter().map(|r| r.0).collect();
+    assert_eq!(times, vec![0, 10, 20, 30, 40, 50, 60]);
+}
+
+#[test]
+fn a_consumer_can_stop_a_query_and_errors_end_their_statement() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(dir.path());
+    seven_points(&db);
+    // Stopped after the first chunk: nothing more arrives, not even the statements' ends.
+    let mut events = Vec::new();
+    db.query_stream(
+        "city",
+        "SELECT laeq FROM noise; SELECT laeq FROM noise",
+        QueryLimits::default(),
+        2,
+        &mut |e| {
+            events.push(e);
+            ControlFlow::Break(())
+        },
+    )
+    .unwrap();
+    assert_eq!(events.len(), 1);
+    // A failing statement ends with its error; the next one still runs; a parse error
+    // returns before any event.
+    let results = stream(
+        &db,
+        "SELECT laeq FROM nosuchdb..noise; SELECT count(laeq) FROM noise",
+        QueryLimits::default(),
+        2,
+    );
+    assert!(
+        matches!(&results[0], Err(QueryError::Engine(_))),
+        "{results:?}"
+    );
+    assert_eq!(
+        results[1].as_ref().unwrap()[0].rows[0].1,
+        vec![Some(FieldValue::Integer(7))]
+    );
+    let mut any = false;
+    let parse = db.query_stream("city", "SELEC x", QueryLimits::default(), 2, &mut |_| {
+        any = true;
+        ControlFlow::Continue(())
+    });
+    assert!(matches!(parse, Err(QueryError::Parse(_))));
+    assert!(!any);
+}
