@@ -446,6 +446,40 @@ mod tests {
     }
 
     #[test]
+    fn streamed_events_are_influxdb_chunk_lines() {
+        let text = |e: &QueryEvent, sent: bool| {
+            event_json(e, sent, Epoch::Seconds).map(|b| String::from_utf8(b).unwrap())
+        };
+        let mut s = series();
+        s.rows.truncate(1);
+        let chunk = QueryEvent::Series {
+            statement: 2,
+            series: s,
+            partial: true,
+        };
+        assert_eq!(
+            text(&chunk, false).unwrap(),
+            "{\"results\":[{\"statement_id\":2,\"series\":[{\"name\":\"air\",\"tags\":\
+             {\"district\":\"north\"},\"columns\":[\"time\",\"mean\",\"label\"],\"values\":\
+             [[1793491200,12.5,\"a \\\"b\\\"\"]],\"partial\":true}],\"partial\":true}]}\n"
+        );
+        let end = |error| QueryEvent::End {
+            statement: 3,
+            error,
+        };
+        // A statement that sent series ends silently; one that sent none says so; errors show.
+        assert_eq!(text(&end(None), true), None);
+        assert_eq!(
+            text(&end(None), false).unwrap(),
+            "{\"results\":[{\"statement_id\":3}]}\n"
+        );
+        assert_eq!(
+            text(&end(Some(QueryError::Invalid("no".into()))), true).unwrap(),
+            "{\"results\":[{\"statement_id\":3,\"error\":\"no\"}]}\n"
+        );
+    }
+
+    #[test]
     fn pretty_json_is_the_same_document() {
         let results = vec![Ok(vec![series()])];
         let compact = String::from_utf8(to_json(&results, Epoch::Nanos, false)).unwrap();
