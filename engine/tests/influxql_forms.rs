@@ -511,18 +511,24 @@ fn query_limits_refuse_before_reading_and_stop_late_queries() {
             ..QueryLimits::default()
         };
         let run = |q: &str| db.query_with("city", q, limits).unwrap().remove(0);
-        // 7 points of pm25: a raw read and a kept-values aggregate go over, refused.
+        // 7 points of pm25: a raw read and kept-values aggregates go over, refused.
         for q in [
             "SELECT pm25 FROM air_quality",
             "SELECT median(pm25) FROM air_quality",
-            "SELECT count(pm25) FROM air_quality WHERE pm25 > 0",
+            "SELECT median(pm25) FROM air_quality WHERE pm25 > 0",
+            "SELECT mode(pm25) FROM air_quality WHERE pm25 > 0",
         ] {
             match run(q) {
                 Err(QueryError::Limit(m)) => assert!(m.contains("max-select-point"), "{m}"),
                 other => panic!("{q}: {other:?}"),
             }
         }
-        // Accumulator aggregates hold no points: allowed; so is a narrow raw read.
+        // Accumulator aggregates hold no points, with a row filter or without: allowed; so
+        // is a narrow raw read.
+        assert_eq!(
+            run("SELECT count(pm25) FROM air_quality WHERE pm25 > 0").unwrap()[0].rows[0].1,
+            vec![i(7)]
+        );
         assert_eq!(
             run("SELECT sum(pm25) FROM air_quality").unwrap()[0].rows[0].1,
             vec![f(220.0)]

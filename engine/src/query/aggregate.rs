@@ -48,7 +48,7 @@ impl Aggregate {
         )
     }
 
-    fn needs_values(self) -> bool {
+    pub fn needs_values(self) -> bool {
         !self.uses_stats()
     }
 }

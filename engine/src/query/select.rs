@@ -20,9 +20,11 @@
 //! `SLIMIT`/`SOFFSET` to series and `OFFSET`/`LIMIT` to each series' rows, which come in
 //! time order or, with `ORDER BY time DESC`, reversed.
 //!
-//! Aggregates over the pushdown path hold one accumulator per window and group; row-filtered
-//! aggregates (and `mode`, `distinct`, `integral`, median and percentile) hold the points
-//! they aggregate, within the point budget.
+//! Aggregates hold one accumulator per window and group, whatever the points: on the
+//! pushdown path, and on the row scan, which reads one series a time slice at a time and
+//! merges its accumulators into its group's. What must keep values (median, percentile,
+//! stddev, and `mode`, `distinct`, `integral` and text or boolean fields, which keep their
+//! points) counts them against the point budget as it goes.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -633,17 +635,6 @@ impl Slots {
             .collect()
     }
 
-    /// Puts a series' tag values in their slots; returns where each field slot is in the
-    /// series' rows.
-    fn bind_series(
-        &self,
-        sr: &crate::scan::SeriesRows,
-        row_slots: &mut [Option<Value>],
-    ) -> Vec<Option<usize>> {
-        self.bind_tags(&self.tag_values(&sr.tags), row_slots);
-        self.positions(sr.fields.iter().map(|(k, _)| k.as_str()))
-    }
-
     /// Puts one row's field values in their slots.
     fn bind_row(
         positions: &[Option<usize>],
@@ -713,20 +704,23 @@ fn expr_name(e: &Expr) -> String {
 }
 
 impl Plan<'_> {
-    /// Reads `fields` of the matching series in the range, once the point budget allows it.
-    fn scan_fields(&self, fields: &[String]) -> Result<Vec<crate::scan::SeriesRows>, QueryError> {
-        let names: Vec<&str> = fields.iter().map(String::as_str).collect();
-        self.budget
-            .check_points(self.estimate_points(&names))
-            .map_err(engine_err)?;
-        crate::scan::scan(
-            self.target.database,
-            &self.target.measurement,
-            self.tags,
-            &names,
-            self.range,
-        )
-        .map_err(engine_err)
+    /// The matching series grouped by the `GROUP BY` tags: groups in tag order, each with
+    /// its series in key order and their values of the tag slots.
+    fn groups(&self, slots: &Slots) -> BTreeMap<Tags, Vec<(SeriesId, TagSlots)>> {
+        let mut groups: BTreeMap<Tags, Vec<(SeriesId, TagSlots)>> = BTreeMap::new();
+        for (sid, _, tags) in self
+            .target
+            .database
+            .index()
+            .matching_series(&self.target.measurement, self.tags)
+        {
+            let tag_slots = slots.tag_values(&tags);
+            groups
+                .entry(group_of(&tags, self.group_keys))
+                .or_default()
+                .push((sid, tag_slots));
+        }
+        groups
     }
 
     /// An upper bound of the points a scan of `fields` would read, from block metadata and
@@ -846,18 +840,7 @@ impl Plan<'_> {
         let wanted: Vec<_> = selected.iter().map(|(f, _, t)| (*f, *t)).collect();
         let fids: Vec<_> = selected.iter().map(|(f, _, _)| *f).collect();
         let positions = slots.positions(selected.iter().map(|(_, k, _)| k.as_str()));
-        // The groups in tag order, each with its series in key order (and their tag slots).
-        let mut groups: BTreeMap<Tags, Vec<(SeriesId, TagSlots)>> = BTreeMap::new();
-        for (sid, _, tags) in database
-            .index()
-            .matching_series(&target.measurement, self.tags)
-        {
-            let tag_slots = slots.tag_values(&tags);
-            groups
-                .entry(group_of(&tags, self.group_keys))
-                .or_default()
-                .push((sid, tag_slots));
-        }
+        let groups = self.groups(&slots);
         let snapshot = database.snapshot();
         let mut column_list = vec!["time".to_string()];
         column_list.extend(column_names(items.into_iter().map(|(n, _)| n).collect()));
@@ -1087,31 +1070,98 @@ impl Plan<'_> {
         if let Some(f) = &mut filter {
             slots.finish(f);
         }
-        let found = self.scan_fields(&slots.fields)?;
-        // Points per group and call (window assignment needs the extent when unbounded).
+        let names: Vec<&str> = slots.fields.iter().map(String::as_str).collect();
+        let database = target.database;
+        let selected = crate::scan::selected_fields(database, &target.measurement, &names);
+        let wanted: Vec<_> = selected.iter().map(|(f, _, t)| (*f, *t)).collect();
+        let fids: Vec<_> = selected.iter().map(|(f, _, _)| *f).collect();
+        let positions = slots.positions(selected.iter().map(|(_, k, _)| k.as_str()));
+        // Numeric aggregates run in accumulators, one per window, per series then merged
+        // into the group's as the pushdown executor merges them; other calls keep their
+        // points, counted against the point budget.
+        let accumulates: Vec<Option<Aggregate>> = calls
+            .iter()
+            .map(|c| match (c.func, target.fields.get(&c.field)) {
+                (
+                    Func::Agg(a),
+                    Some(FieldType::Float | FieldType::Integer | FieldType::Unsigned),
+                ) => Some(a),
+                _ => None,
+            })
+            .collect();
+        // Accumulators are keyed by their window's start (0 without windows): the windows
+        // themselves need the extent of the points when the range is unbounded.
+        let window_of = |t: i64| match self.window {
+            None => 0,
+            Some((interval, offset)) => super::window::start_of(t, interval, offset),
+        };
         type Points = Vec<(i64, Value)>;
-        let mut groups: BTreeMap<Tags, Vec<Points>> = BTreeMap::new();
+        type Accs = BTreeMap<i64, Acc>;
+        let mut groups: Vec<(Tags, Vec<Accs>, Vec<Points>)> = Vec::new();
+        let snapshot = database.snapshot();
         let mut row_slots: Vec<Option<Value>> = vec![None; slots.width()];
         let (mut lo, mut hi) = (i64::MAX, i64::MIN);
-        for sr in found {
-            self.budget.check_time().map_err(engine_err)?;
-            let positions = slots.bind_series(&sr, &mut row_slots);
-            let points = groups
-                .entry(group_of(&sr.tags, self.group_keys))
-                .or_insert_with(|| vec![Vec::new(); calls.len()]);
-            for row in sr.rows {
-                Slots::bind_row(&positions, &row, &mut row_slots);
-                if filter.as_ref().is_some_and(|f| !f.truth(&row_slots)) {
-                    continue;
+        for (tags, members) in self.groups(&slots) {
+            let mut accs: Vec<Accs> = vec![Accs::new(); calls.len()];
+            let mut points: Vec<Points> = vec![Vec::new(); calls.len()];
+            for (sid, tag_slots) in &members {
+                slots.bind_tags(tag_slots, &mut row_slots);
+                let mut series_accs: Vec<Accs> = vec![Accs::new(); calls.len()];
+                // One series a slice at a time: a series' blocks rarely straddle a cut.
+                let slices = crate::scan::plan_slices(
+                    &snapshot,
+                    &[*sid],
+                    &fids,
+                    self.range,
+                    self.budget.slice_points(),
+                );
+                for slice in slices {
+                    self.budget.check_time().map_err(engine_err)?;
+                    let mut kept = 0u64;
+                    let rows = crate::scan::read_series(&snapshot, *sid, &wanted, slice)
+                        .map_err(engine_err)?;
+                    for row in rows {
+                        Slots::bind_row(&positions, &row, &mut row_slots);
+                        if filter.as_ref().is_some_and(|f| !f.truth(&row_slots)) {
+                            continue;
+                        }
+                        for (c, &slot) in call_slots.iter().enumerate() {
+                            let Some(v) = &row_slots[slot] else {
+                                continue;
+                            };
+                            lo = lo.min(row.time);
+                            hi = hi.max(row.time);
+                            match (accumulates[c], Num::from_value(v)) {
+                                (Some(a), Some(n)) => {
+                                    series_accs[c]
+                                        .entry(window_of(row.time))
+                                        .or_insert_with(|| Acc::with_point_times(a))
+                                        .add(row.time, n);
+                                    kept += u64::from(a.needs_values());
+                                }
+                                _ => {
+                                    points[c].push((row.time, v.clone()));
+                                    kept += 1;
+                                }
+                            }
+                        }
+                    }
+                    self.budget.add_points(kept).map_err(engine_err)?;
                 }
-                for (c, &slot) in call_slots.iter().enumerate() {
-                    if let Some(v) = &row_slots[slot] {
-                        points[c].push((row.time, v.clone()));
-                        lo = lo.min(row.time);
-                        hi = hi.max(row.time);
+                for (group, series) in accs.iter_mut().zip(series_accs) {
+                    for (w, acc) in series {
+                        match group.entry(w) {
+                            std::collections::btree_map::Entry::Vacant(e) => {
+                                e.insert(acc);
+                            }
+                            std::collections::btree_map::Entry::Occupied(mut e) => {
+                                e.get_mut().merge_owned(acc)
+                            }
+                        }
                     }
                 }
             }
+            groups.push((tags, accs, points));
         }
         let windows = match self.window {
             None => None,
@@ -1137,15 +1187,26 @@ impl Plan<'_> {
         } else {
             self.range.min
         };
+        // The values of call `c` over one window: from its accumulator, or its points.
+        let values =
+            |c: usize, accs: &mut Accs, key: i64, points: &[(i64, Value)]| match accumulates[c] {
+                Some(a) => Ok(accs
+                    .remove(&key)
+                    .and_then(|mut acc| acc.finish(a))
+                    .map(|(v, t)| (t, v))
+                    .into_iter()
+                    .collect()),
+                None => reduce(calls[c].func, points),
+            };
         let mut out: Vec<Vec<AggregateSeries>> = vec![Vec::new(); calls.len()];
-        for (tags, per_call) in groups {
-            for (c, mut points) in per_call.into_iter().enumerate() {
+        for (tags, accs, per_call) in groups {
+            for (c, (mut accs, mut points)) in accs.into_iter().zip(per_call).enumerate() {
                 points.sort_by_key(|p| p.0);
                 let call = calls[c];
                 let mut rows = Vec::new();
                 match windows {
                     None => {
-                        for (t, v) in reduce(call.func, &points)? {
+                        for (t, v) in values(c, &mut accs, 0, &points)? {
                             let t = t.filter(|_| call.func.is_selector());
                             rows.push((t.unwrap_or(default_time), Some(v)));
                         }
@@ -1155,11 +1216,11 @@ impl Plan<'_> {
                         for i in 0..w.count {
                             let end_t = w.end(i);
                             let end = start + points[start..].partition_point(|p| p.0 <= end_t);
-                            let values = reduce(call.func, &points[start..end])?;
-                            if values.is_empty() {
+                            let found = values(c, &mut accs, w.start(i), &points[start..end])?;
+                            if found.is_empty() {
                                 rows.push((w.start(i), None));
                             }
-                            rows.extend(values.into_iter().map(|(_, v)| (w.start(i), Some(v))));
+                            rows.extend(found.into_iter().map(|(_, v)| (w.start(i), Some(v))));
                             start = end;
                         }
                     }

@@ -45,7 +45,8 @@ impl Windows {
     }
 }
 
-fn start_of(t: i64, interval: i64, offset: i64) -> i64 {
+/// The start of the window (of `interval`, shifted by `offset`) that holds `t`.
+pub(crate) fn start_of(t: i64, interval: i64, offset: i64) -> i64 {
     let shifted = t as i128 - offset as i128;
     (shifted.div_euclid(interval as i128) * interval as i128 + offset as i128) as i64
 }
