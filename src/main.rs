@@ -75,6 +75,9 @@ enum Command {
         db: String,
         #[arg(long, default_value_t = 1)]
         runs: usize,
+        /// Threads an aggregation may decode on (0: one per core).
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
         /// The query, e.g. "SELECT mean(pm25) FROM air_quality GROUP BY time(5m)".
         query: String,
     },
@@ -145,6 +148,7 @@ fn main() -> Result<()> {
             data_dir,
             db,
             runs,
+            threads,
             query,
         } => {
             let options = Options {
@@ -156,7 +160,11 @@ fn main() -> Result<()> {
             let mut last = None;
             for _ in 0..runs.max(1) {
                 let started = Instant::now();
-                last = Some(engine.query(&db, &query)?);
+                let limits = ganzhi_engine::QueryLimits {
+                    threads,
+                    ..Default::default()
+                };
+                last = Some(engine.query_with(&db, &query, limits)?);
                 times.push(started.elapsed().as_secs_f64() * 1e3);
             }
             times.sort_by(f64::total_cmp);
