@@ -251,38 +251,8 @@ pub(crate) fn plan_slices(
     let mut blocks: Vec<(i64, i64, u64)> = Vec::new();
     let mut memtable_points = 0u64;
     for &sid in series {
-        for live in &snapshot.segments {
-            if live.entry.max_time < range.min || live.entry.min_time > range.max {
-                continue;
-            }
-            let Some(meta) = live.segment.find(sid) else {
-                continue;
-            };
-            for b in meta
-                .blocks
-                .iter()
-                .filter(|b| b.max_time >= range.min && b.min_time <= range.max)
-            {
-                let rows = fields
-                    .iter()
-                    .filter_map(|f| b.field(*f))
-                    .map(|c| u64::from(c.stats.count))
-                    .max()
-                    .unwrap_or(0);
-                blocks.push((b.min_time, b.max_time, rows));
-            }
-        }
-        for m in &snapshot.memtables {
-            memtable_points += m
-                .with_series(sid, |buffer| {
-                    let f = longest_field(buffer, fields, range)?;
-                    buffer
-                        .column(f)
-                        .map(|c| c.range(range.min, range.max).len())
-                })
-                .flatten()
-                .unwrap_or(0) as u64;
-        }
+        blocks.extend(blocks_in_range(snapshot, sid, fields, range));
+        memtable_points += memtable_rows(snapshot, sid, fields, range);
     }
     let total = blocks.iter().map(|b| b.2).sum::<u64>() + memtable_points;
     let step = (target as u64 / (4 * series.len().max(1) as u64))
@@ -328,6 +298,68 @@ pub(crate) fn plan_slices(
     }
     slices.push(TimeRange::new(start, range.max));
     slices
+}
+
+/// An upper bound of the rows a scan of `fields` of `series` in `range` would read, from
+/// block metadata and memtable sizes, without reading any.
+pub(crate) fn estimate_rows(
+    snapshot: &Snapshot,
+    series: &[SeriesId],
+    fields: &[FieldId],
+    range: TimeRange,
+) -> u64 {
+    series
+        .iter()
+        .map(|&sid| {
+            blocks_in_range(snapshot, sid, fields, range)
+                .map(|(_, _, rows)| rows)
+                .sum::<u64>()
+                + memtable_rows(snapshot, sid, fields, range)
+        })
+        .sum()
+}
+
+/// The blocks of series `sid` that overlap `range`: (min time, max time, rows), a block's
+/// rows being its largest count among `fields`.
+fn blocks_in_range<'s>(
+    snapshot: &'s Snapshot,
+    sid: SeriesId,
+    fields: &'s [FieldId],
+    range: TimeRange,
+) -> impl Iterator<Item = (i64, i64, u64)> + 's {
+    snapshot
+        .segments
+        .iter()
+        .filter(move |l| l.entry.max_time >= range.min && l.entry.min_time <= range.max)
+        .filter_map(move |l| l.segment.find(sid))
+        .flat_map(|meta| meta.blocks.iter())
+        .filter(move |b| b.max_time >= range.min && b.min_time <= range.max)
+        .map(|b| {
+            let rows = fields
+                .iter()
+                .filter_map(|f| b.field(*f))
+                .map(|c| u64::from(c.stats.count))
+                .max()
+                .unwrap_or(0);
+            (b.min_time, b.max_time, rows)
+        })
+}
+
+/// The rows of series `sid` in the memtables within `range` (its longest field's points).
+fn memtable_rows(snapshot: &Snapshot, sid: SeriesId, fields: &[FieldId], range: TimeRange) -> u64 {
+    snapshot
+        .memtables
+        .iter()
+        .filter_map(|m| {
+            m.with_series(sid, |buffer| {
+                let f = longest_field(buffer, fields, range)?;
+                buffer
+                    .column(f)
+                    .map(|c| c.range(range.min, range.max).len() as u64)
+            })
+            .flatten()
+        })
+        .sum()
 }
 
 /// The field of `fields` with the most points of `buffer` in `range`: it stands for the

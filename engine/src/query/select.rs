@@ -723,59 +723,6 @@ impl Plan<'_> {
         groups
     }
 
-    /// An upper bound of the points a scan of `fields` would read, from block metadata and
-    /// memtable sizes, without reading any.
-    fn estimate_points(&self, fields: &[&str]) -> u64 {
-        let database = self.target.database;
-        let fids: Vec<_> = {
-            let schema = database.schema();
-            fields
-                .iter()
-                .filter_map(|f| schema.get(&self.target.measurement, f).map(|e| e.id))
-                .collect()
-        };
-        let series: Vec<_> = database
-            .index()
-            .matching_series(&self.target.measurement, self.tags)
-            .into_iter()
-            .map(|(id, _, _)| id)
-            .collect();
-        let snapshot = database.snapshot();
-        let range = self.range;
-        let mut total = 0u64;
-        for sid in series {
-            for live in &snapshot.segments {
-                let Some(meta) = live.segment.find(sid) else {
-                    continue;
-                };
-                for b in meta
-                    .blocks
-                    .iter()
-                    .filter(|b| b.max_time >= range.min && b.min_time <= range.max)
-                {
-                    let rows = fids
-                        .iter()
-                        .filter_map(|f| b.field(*f))
-                        .map(|c| u64::from(c.stats.count))
-                        .max()
-                        .unwrap_or(0);
-                    total += rows;
-                }
-            }
-            for m in &snapshot.memtables {
-                total += m
-                    .with_series(sid, |buffer| {
-                        fids.iter()
-                            .filter_map(|f| buffer.column(*f).map(|c| c.times.len() as u64))
-                            .max()
-                            .unwrap_or(0)
-                    })
-                    .unwrap_or(0);
-            }
-        }
-        total
-    }
-
     /// A statement without calls: its rows, group by group, in time order (reversed for
     /// `ORDER BY time DESC`).
     fn raw(&self, s: &SelectStatement, out: &mut Emitter<'_, '_>) -> Result<(), QueryError> {
@@ -826,15 +773,6 @@ impl Plan<'_> {
             return Ok(()); // no field selected: InfluxDB returns nothing
         }
         let names: Vec<&str> = slots.fields.iter().map(String::as_str).collect();
-        // A consumer that takes chunks holds one at a time: the statement reads a slice of
-        // each group at a time. Otherwise the whole result is held, and refused up front
-        // when it would exceed the point budget.
-        let streaming = out.streams();
-        if !streaming {
-            self.budget
-                .check_points(self.estimate_points(&names))
-                .map_err(engine_err)?;
-        }
         let database = target.database;
         let selected = crate::scan::selected_fields(database, &target.measurement, &names);
         let wanted: Vec<_> = selected.iter().map(|(f, _, t)| (*f, *t)).collect();
@@ -842,6 +780,15 @@ impl Plan<'_> {
         let positions = slots.positions(selected.iter().map(|(_, k, _)| k.as_str()));
         let groups = self.groups(&slots);
         let snapshot = database.snapshot();
+        // A consumer that takes chunks holds one at a time: the statement reads a slice of
+        // each group at a time. Otherwise the whole result is held, and refused up front
+        // when it would exceed the point budget.
+        let streaming = out.streams();
+        if !streaming {
+            let sids: Vec<SeriesId> = groups.values().flatten().map(|(sid, _)| *sid).collect();
+            let rows = crate::scan::estimate_rows(&snapshot, &sids, &fids, self.range);
+            self.budget.check_points(rows).map_err(engine_err)?;
+        }
         let mut column_list = vec!["time".to_string()];
         column_list.extend(column_names(items.into_iter().map(|(n, _)| n).collect()));
         let mut row_slots: Vec<Option<Value>> = vec![None; slots.width()];
