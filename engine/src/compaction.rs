@@ -88,7 +88,8 @@ pub fn plan(db: &Database, policy: &CompactionPolicy, mode: Mode) -> Result<Vec<
 
 /// The runs of segment ids to merge, one run per partition at most.
 ///
-/// - [`Mode::Full`]: every partition with two or more segments, whole.
+/// - [`Mode::Full`]: every partition with two or more segments, whole, and every partition
+///   whose one segment is a flush's (level 0).
 /// - [`Mode::Routine`]: in each partition, tiered by level (a flush writes level 0, a merge
 ///   writes one more than its highest input): the longest contiguous run (by order; the
 ///   first on ties) of segments of one level, all smaller than `max_input_bytes`, if it has
@@ -119,7 +120,9 @@ pub fn pick(
             .find(|s| dirty.contains(&s.id))
             .map(|s| vec![s.id]);
         if mode == Mode::Full {
-            if segs.len() >= 2 {
+            // A lone flush output is rewritten too: flushes encode for speed, merges for
+            // size, and a full compaction leaves every partition in the compact form.
+            if segs.len() >= 2 || segs.iter().all(|s| s.level == 0) {
                 runs.push(segs.iter().map(|s| s.id).collect());
             } else {
                 runs.extend(purge);
@@ -514,7 +517,7 @@ mod tests {
             pick(&[seg(2, 2, 0, 500)], &p, Mode::Full, &dirty),
             vec![vec![2]]
         );
-        assert!(pick(&[seg(3, 2, 0, 500)], &p, Mode::Full, &dirty).is_empty());
+        assert!(pick(&[leveled(3, 2, 0, 500, 1)], &p, Mode::Full, &dirty).is_empty());
     }
 
     #[test]
@@ -564,7 +567,13 @@ mod tests {
             pick(&segs, &p, Mode::Full, &none()),
             vec![vec![1, 3], vec![2, 4]]
         );
-        assert!(pick(&[seg(1, 1, 0, 5)], &p, Mode::Full, &none()).is_empty());
+        // A lone flush output is rewritten (in the compact encoding); a lone merge output is
+        // left alone.
+        assert_eq!(
+            pick(&[seg(1, 1, 0, 5)], &p, Mode::Full, &none()),
+            vec![vec![1]]
+        );
+        assert!(pick(&[leveled(1, 1, 0, 5, 1)], &p, Mode::Full, &none()).is_empty());
     }
 
     #[test]
