@@ -169,9 +169,9 @@ pub(crate) fn scan(
             continue;
         }
         out.push(SeriesRows {
-            key,
+            key: key.to_string(),
             measurement: measurement.to_owned(),
-            tags: tag_list,
+            tags: tag_list.to_vec(),
             fields: selected.iter().map(|(_, k, t)| (k.clone(), *t)).collect(),
             rows,
         });

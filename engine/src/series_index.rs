@@ -23,9 +23,13 @@ use crate::batch::SeriesId;
 use crate::line_protocol::parse_series_key;
 use crate::scan::TagPredicate;
 
-/// A series a predicate matched: its id, key and tags (sorted by key).
-pub type MatchedSeries = (SeriesId, String, Vec<(String, String)>);
 use crate::series_file::SeriesFile;
+
+/// A series a predicate matched: its id, key and tags (sorted by key).
+pub type MatchedSeries = (SeriesId, Arc<str>, Arc<[(String, String)]>);
+
+/// Measurements of at most this many series keep their parsed series between queries.
+const CACHED_SERIES_MAX: usize = 1 << 16;
 
 /// A series created since the series file was written.
 #[derive(Debug)]
@@ -58,6 +62,11 @@ pub struct SeriesIndex {
     hidden: HashSet<SeriesId>,
     /// Hidden series per measurement, to tell a wholly hidden measurement without a scan.
     hidden_per_measurement: HashMap<String, u64>,
+    /// The visible series of each measurement queried, keys parsed, ascending by key: a query
+    /// over all of a measurement's series parses no key. A measurement's entry goes when one
+    /// of its series is created, every entry when series are hidden or unhidden; moving
+    /// series to a new file changes nothing they hold.
+    parsed: std::sync::Mutex<HashMap<Box<str>, Arc<[MatchedSeries]>>>,
 }
 
 impl SeriesIndex {
@@ -171,6 +180,7 @@ impl SeriesIndex {
     }
 
     fn insert(&mut self, entry: Arc<SeriesEntry>) {
+        self.parsed_mut().remove(&entry.measurement);
         let ids = self
             .by_measurement
             .entry(entry.measurement.clone())
@@ -228,45 +238,67 @@ impl SeriesIndex {
     /// The series of `measurement` whose tags match `pred`, as (id, key, tags), ascending by
     /// key; hidden ones left out. When `pred` requires a tag to equal a non-empty value, the
     /// series file's postings of that value are the candidates: only their keys are read and
-    /// parsed, not every key of the measurement.
+    /// parsed. Otherwise every series of the measurement is a candidate, parsed once and kept
+    /// (for measurements of up to [`CACHED_SERIES_MAX`] series).
     pub fn matching_series(&self, measurement: &str, pred: &TagPredicate) -> Vec<MatchedSeries> {
-        let mut out = Vec::new();
-        let hidden = !self.hidden.is_empty();
-        let mut consider = |id: SeriesId, key: &str| {
-            if hidden && self.hidden.contains(&id) {
-                return;
-            }
-            if let Some((_, tags)) = parse_series_key(key) {
-                if pred.matches(&tags) {
-                    out.push((id, key.to_owned(), tags));
+        if let (Some(f), Some((k, v))) = (&self.file, pred.required_eq()) {
+            let mut out = Vec::new();
+            let ids = f.postings(measurement, k, v).map(SeriesId);
+            let memory = self.by_measurement.get(measurement).into_iter().flatten();
+            for id in ids.chain(memory.copied()) {
+                if let Some(m) = self.parse(id).filter(|m| pred.matches(&m.2)) {
+                    out.push(m);
                 }
             }
-        };
-        if let Some(f) = &self.file {
-            match pred.required_eq() {
-                Some((k, v)) => {
-                    for id in f.postings(measurement, k, v) {
-                        if let Some(key) = f.key_of(id) {
-                            consider(SeriesId(id), key);
-                        }
-                    }
-                }
-                None => {
-                    for id in f.measurement_series(measurement) {
-                        if let Some(key) = f.key_of(id) {
-                            consider(SeriesId(id), key);
-                        }
-                    }
-                }
-            }
+            out.sort_by(|a, b| a.1.cmp(&b.1));
+            return out;
         }
-        for id in self.by_measurement.get(measurement).into_iter().flatten() {
-            if let Some(e) = self.by_id.get(id) {
-                consider(*id, &e.key);
-            }
+        self.parsed_series(measurement)
+            .iter()
+            .filter(|m| pred.matches(&m.2))
+            .cloned()
+            .collect()
+    }
+
+    /// Every visible series of `measurement`, parsed, ascending by key (kept when small).
+    fn parsed_series(&self, measurement: &str) -> Arc<[MatchedSeries]> {
+        if let Some(found) = self.parsed_ref().get(measurement) {
+            return found.clone();
         }
-        out.sort_by(|a, b| a.1.cmp(&b.1));
-        out
+        let file_ids = self
+            .file
+            .iter()
+            .flat_map(|f| f.measurement_series(measurement));
+        let memory = self.by_measurement.get(measurement).into_iter().flatten();
+        let mut all: Vec<MatchedSeries> = file_ids
+            .map(SeriesId)
+            .chain(memory.copied())
+            .filter_map(|id| self.parse(id))
+            .collect();
+        all.sort_by(|a, b| a.1.cmp(&b.1));
+        let all: Arc<[MatchedSeries]> = all.into();
+        if all.len() <= CACHED_SERIES_MAX {
+            self.parsed_ref().insert(measurement.into(), all.clone());
+        }
+        all
+    }
+
+    /// Series `id` parsed, unless hidden or unknown.
+    fn parse(&self, id: SeriesId) -> Option<MatchedSeries> {
+        if self.hidden.contains(&id) {
+            return None;
+        }
+        let key = self.key_of(id)?;
+        let (_, tags) = parse_series_key(key)?;
+        Some((id, Arc::from(key), tags.into()))
+    }
+
+    fn parsed_ref(&self) -> std::sync::MutexGuard<'_, HashMap<Box<str>, Arc<[MatchedSeries]>>> {
+        self.parsed.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn parsed_mut(&mut self) -> &mut HashMap<Box<str>, Arc<[MatchedSeries]>> {
+        self.parsed.get_mut().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Every measurement name with a series that is not hidden, sorted.
@@ -366,6 +398,7 @@ impl SeriesIndex {
     /// Hides series (`DROP SERIES`): out of every listing until [`SeriesIndex::unhide`].
     /// Unknown ids are ignored.
     pub fn hide(&mut self, ids: &[SeriesId]) {
+        self.parsed_mut().clear();
         for &id in ids {
             let Some(key) = self.key_of(id) else { continue };
             let Some((measurement, _)) = parse_series_key(key) else {
@@ -382,6 +415,7 @@ impl SeriesIndex {
         if !self.hidden.remove(&id) {
             return false;
         }
+        self.parsed_mut().clear();
         let measurement = self
             .key_of(id)
             .and_then(parse_series_key)
@@ -538,7 +572,7 @@ mod tests {
             let got: Vec<String> = index
                 .matching_series("air", p)
                 .into_iter()
-                .map(|(_, k, _)| k)
+                .map(|(_, k, _)| k.to_string())
                 .collect();
             let want: Vec<String> = index
                 .measurement_series("air")
@@ -551,8 +585,55 @@ mod tests {
         let n: Vec<String> = index
             .matching_series("air", &TagPredicate::eq("district", "n"))
             .into_iter()
-            .map(|(_, k, _)| k)
+            .map(|(_, k, _)| k.to_string())
             .collect();
         assert_eq!(n, ["air,district=n,station=a", "air,district=n,station=e"]);
+    }
+
+    /// The parsed series kept between queries follow every change of the index.
+    #[test]
+    fn kept_parsed_series_follow_creation_hiding_and_new_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let all = |index: &SeriesIndex| -> Vec<String> {
+            index
+                .matching_series("air", &TagPredicate::All)
+                .iter()
+                .map(|(_, k, tags)| {
+                    assert_eq!(
+                        parse_series_key(k).map(|(_, t)| t).as_deref(),
+                        Some(&tags[..])
+                    );
+                    k.to_string()
+                })
+                .collect()
+        };
+        let mut index = SeriesIndex::with_file(None);
+        let (a, _) = index.get_or_create("air,station=a", "air");
+        assert_eq!(all(&index), ["air,station=a"]);
+        index.get_or_create("noise,site=x", "noise");
+        let (b, _) = index.get_or_create("air,station=b", "air");
+        assert_eq!(all(&index), ["air,station=a", "air,station=b"]);
+        index.hide(&[a]);
+        assert_eq!(all(&index), ["air,station=b"]);
+        assert!(index.unhide(a));
+        assert_eq!(all(&index), ["air,station=a", "air,station=b"]);
+        // The memory part moves to a file: the same series, now read from the file.
+        let path = dir.path().join("series.idx");
+        SeriesFile::write(
+            &path,
+            index.memory_series().iter().map(|(id, k)| (id.0, &**k)),
+        )
+        .unwrap();
+        let written = [a, b, index.id_of("noise,site=x").unwrap()];
+        index.adopt_file(Arc::new(SeriesFile::open(&path).unwrap()), &written);
+        assert_eq!(index.in_memory(), 0);
+        assert_eq!(all(&index), ["air,station=a", "air,station=b"]);
+        index.get_or_create("air,station=c", "air");
+        assert_eq!(
+            all(&index),
+            ["air,station=a", "air,station=b", "air,station=c"]
+        );
+        let fresh = SeriesIndex::with_file(Some(Arc::new(SeriesFile::open(&path).unwrap())));
+        assert_eq!(all(&fresh), ["air,station=a", "air,station=b"]);
     }
 }

@@ -76,7 +76,7 @@ pub(crate) fn aggregate(
     ) {
         return Ok((Vec::new(), stats)); // text and booleans have no numeric aggregates (yet)
     }
-    let series: Vec<(SeriesId, Vec<(String, String)>)> = db
+    let series: Vec<(SeriesId, Tags)> = db
         .index()
         .matching_series(q.measurement, q.tags)
         .into_iter()
@@ -330,7 +330,7 @@ fn collect(
 /// The first and last time of the field's data in `range` across the series.
 fn data_extent(
     snapshot: &Snapshot,
-    series: &[(SeriesId, Vec<(String, String)>)],
+    series: &[(SeriesId, Tags)],
     fid: FieldId,
     ftype: FieldType,
     range: TimeRange,
@@ -378,6 +378,9 @@ fn data_extent(
     Ok((min <= max).then_some(TimeRange::new(min, max)))
 }
 
+/// A series' tags, sorted by key (shared with the index's parsed series).
+type Tags = std::sync::Arc<[(String, String)]>;
+
 /// A group's `GROUP BY` tag values.
 type GroupKey = Vec<(String, String)>;
 type Groups = BTreeMap<GroupKey, Vec<Acc>>;
@@ -404,7 +407,7 @@ struct Ctx<'q, 'a> {
 /// Accumulates `series` into per-group, per-window accumulators.
 fn accumulate(
     ctx: &Ctx<'_, '_>,
-    series: &[(SeriesId, Vec<(String, String)>)],
+    series: &[(SeriesId, Tags)],
     reserve: usize,
 ) -> Result<(Groups, ExecStats)> {
     let (q, range, windows) = (ctx.q, ctx.range, ctx.windows);

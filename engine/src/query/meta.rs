@@ -69,13 +69,8 @@ fn matching_series(
     database: &Database,
     measurement: &str,
     pred: &TagPredicate,
-) -> Vec<(String, Vec<(String, String)>)> {
-    database
-        .index()
-        .matching_series(measurement, pred)
-        .into_iter()
-        .map(|(_, key, tags)| (key, tags))
-        .collect()
+) -> Vec<crate::series_index::MatchedSeries> {
+    database.index().matching_series(measurement, pred)
 }
 
 /// The tag keys of a measurement's series matching `pred` (without a predicate, the index's
@@ -88,10 +83,11 @@ pub(super) fn tag_keys(
     if *pred == TagPredicate::All {
         return database.index().tag_keys(measurement).into_iter().collect();
     }
-    matching_series(database, measurement, pred)
-        .into_iter()
-        .flat_map(|(_, tags)| tags.into_iter().map(|(k, _)| k))
-        .collect()
+    let mut keys = BTreeSet::new();
+    for (_, _, tags) in matching_series(database, measurement, pred) {
+        keys.extend(tags.iter().map(|(k, _)| k.clone()));
+    }
+    keys
 }
 
 /// The measurements a SHOW statement's `FROM` names (all of the database's without one).
@@ -246,10 +242,10 @@ pub(super) fn run_meta(
                         }
                     }
                 } else {
-                    for (_, tags) in matching_series(&handle, &m, &pred) {
-                        for (k, v) in tags {
-                            if key_matches(with_key, &k)? {
-                                pairs.insert((k, v));
+                    for (_, _, tags) in matching_series(&handle, &m, &pred) {
+                        for (k, v) in tags.iter() {
+                            if key_matches(with_key, k)? {
+                                pairs.insert((k.clone(), v.clone()));
                             }
                         }
                     }
@@ -310,7 +306,7 @@ pub(super) fn run_meta(
                 keys.extend(
                     matching_series(&handle, &m, &pred)
                         .into_iter()
-                        .map(|(k, _)| k),
+                        .map(|(_, k, _)| k.to_string()),
                 );
             }
             let keys = page(keys, *limit, *offset);
