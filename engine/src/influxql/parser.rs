@@ -98,6 +98,7 @@ pub fn parse_expr(src: &str) -> Result<Expr, ParseError> {
 }
 
 /// A token and where it is.
+#[derive(Clone)]
 struct Tok<'a> {
     tok: Token<'a>,
     start: usize,
@@ -113,6 +114,9 @@ struct Parser<'a> {
     /// Whether a regex probe looked at the very end of the input: InfluxDB's scanner then
     /// counts the end one column further (see [`ParseError::column`]).
     eof_probed: bool,
+    /// The last [`Parser::peek`]: the cursor it looked from and the token it found (the
+    /// parser asks for the next token several times, trying keywords, before consuming it).
+    peeked: std::cell::RefCell<Option<(usize, Tok<'a>)>>,
 }
 
 impl<'a> Parser<'a> {
@@ -122,6 +126,7 @@ impl<'a> Parser<'a> {
             pos: 0,
             nesting: 0,
             eof_probed: false,
+            peeked: std::cell::RefCell::new(None),
         }
     }
 
@@ -182,8 +187,21 @@ impl<'a> Parser<'a> {
 
     /// The next significant token, not consumed.
     fn peek(&self) -> Result<Tok<'a>, ParseError> {
-        let start = self.skip_trivia(self.pos)?;
-        self.token_at(start)
+        if let Some((at, t)) = self.peeked.borrow().as_ref() {
+            if *at == self.pos {
+                return Ok(t.clone());
+            }
+        }
+        let mut pos = self.pos;
+        let t = loop {
+            let t = self.token_at(pos)?;
+            if !t.tok.is_trivia() {
+                break t;
+            }
+            pos = t.end;
+        };
+        *self.peeked.borrow_mut() = Some((self.pos, t.clone()));
+        Ok(t)
     }
 
     /// The next significant token, consumed.

@@ -206,6 +206,13 @@ impl<'e, 'c> Emitter<'e, 'c> {
     /// Adds a whole series (rows in output order), with the statement's paging.
     pub fn series(&mut self, s: ResultSeries) -> Result<Flow, QueryError> {
         self.begin(s.name, s.tags, s.columns)?;
+        if let Some(open) = &mut self.open {
+            let n = match self.chunk_rows {
+                0 => s.rows.len(),
+                c => s.rows.len().min(c),
+            };
+            open.series.rows.reserve(n);
+        }
         let mut flow = Flow::More;
         for (t, v) in s.rows {
             flow = self.push(t, v)?;

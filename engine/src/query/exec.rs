@@ -378,6 +378,17 @@ fn data_extent(
     Ok((min <= max).then_some(TimeRange::new(min, max)))
 }
 
+/// The end of the run of `times` (ascending) from `i` that is at most `last`: a few steps
+/// looked at one by one (windows usually hold few points), then a binary search.
+fn run_end(times: &[i64], i: usize, last: i64) -> usize {
+    const LINEAR: usize = 16;
+    let near = &times[i..times.len().min(i + LINEAR)];
+    match near.iter().position(|&t| t > last) {
+        Some(k) => i + k,
+        None => i + near.len() + times[i + near.len()..].partition_point(|&t| t <= last),
+    }
+}
+
 /// A series' tags, sorted by key (shared with the index's parsed series).
 type Tags = std::sync::Arc<[(String, String)]>;
 
@@ -469,8 +480,7 @@ fn accumulate(
                 let (w, end) = match windows {
                     Some(ws) => {
                         let w = ws.index(times[i]);
-                        let end_t = ws.end(w);
-                        (w, i + times[i..].partition_point(|&t| t <= end_t))
+                        (w, run_end(times, i, ws.end(w)))
                     }
                     None => (0, times.len()),
                 };
