@@ -247,6 +247,9 @@ pub(crate) fn plan_slices(
     range: TimeRange,
     target: usize,
 ) -> Vec<TimeRange> {
+    if range.min > range.max {
+        return vec![range]; // an empty range (contradictory bounds): one empty read
+    }
     // The blocks in range, (min time, max time, rows), and the memtables' point count.
     let mut blocks: Vec<(i64, i64, u64)> = Vec::new();
     let mut memtable_points = 0u64;
@@ -265,7 +268,7 @@ pub(crate) fn plan_slices(
         let span = (max as i128 - min as i128) as f64;
         for k in 1..=parts {
             let end = min as i128 + (span * k as f64 / parts as f64) as i128;
-            let end = (end as i64).clamp(range.min, range.max);
+            let end = end.clamp(i128::from(range.min), i128::from(range.max)) as i64;
             marks.push((end, rows * k / parts - rows * (k - 1) / parts));
         }
     }

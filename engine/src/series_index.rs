@@ -28,7 +28,8 @@ use crate::series_file::SeriesFile;
 /// A series a predicate matched: its id, key and tags (sorted by key).
 pub type MatchedSeries = (SeriesId, Arc<str>, Arc<[(String, String)]>);
 
-/// Measurements of at most this many series keep their parsed series between queries.
+/// Parsed series kept between queries, over all measurements (a measurement with more is
+/// parsed at each query; beyond it, the kept ones are dropped to make room).
 const CACHED_SERIES_MAX: usize = 1 << 16;
 
 /// A series created since the series file was written.
@@ -64,8 +65,9 @@ pub struct SeriesIndex {
     hidden_per_measurement: HashMap<String, u64>,
     /// The visible series of each measurement queried, keys parsed, ascending by key: a query
     /// over all of a measurement's series parses no key. A measurement's entry goes when one
-    /// of its series is created, every entry when series are hidden or unhidden; moving
-    /// series to a new file changes nothing they hold.
+    /// of its series is created, every entry when series are hidden or unhidden (or when
+    /// they would hold more than [`CACHED_SERIES_MAX`] series); moving series to a new file
+    /// changes nothing they hold.
     parsed: std::sync::Mutex<HashMap<Box<str>, Arc<[MatchedSeries]>>>,
 }
 
@@ -239,7 +241,7 @@ impl SeriesIndex {
     /// key; hidden ones left out. When `pred` requires a tag to equal a non-empty value, the
     /// series file's postings of that value are the candidates: only their keys are read and
     /// parsed. Otherwise every series of the measurement is a candidate, parsed once and kept
-    /// (for measurements of up to [`CACHED_SERIES_MAX`] series).
+    /// (up to [`CACHED_SERIES_MAX`] series over all measurements).
     pub fn matching_series(&self, measurement: &str, pred: &TagPredicate) -> Vec<MatchedSeries> {
         if let (Some(f), Some((k, v))) = (&self.file, pred.required_eq()) {
             let mut out = Vec::new();
@@ -278,7 +280,12 @@ impl SeriesIndex {
         all.sort_by(|a, b| a.1.cmp(&b.1));
         let all: Arc<[MatchedSeries]> = all.into();
         if all.len() <= CACHED_SERIES_MAX {
-            self.parsed_ref().insert(measurement.into(), all.clone());
+            let mut kept = self.parsed_ref();
+            let held: usize = kept.values().map(|v| v.len()).sum();
+            if held + all.len() > CACHED_SERIES_MAX {
+                kept.clear();
+            }
+            kept.insert(measurement.into(), all.clone());
         }
         all
     }

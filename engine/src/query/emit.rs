@@ -3,16 +3,18 @@
 //!
 //! A statement's producer opens a series ([`Emitter::begin`]), pushes its rows in output order
 //! ([`Emitter::push`]) and closes it ([`Emitter::finish`]). The emitter applies the
-//! statement's paging on the way: `SOFFSET`/`SLIMIT` count series that have at least one row,
-//! `OFFSET`/`LIMIT` count the rows of each series. It tells the producer when the rest of a
+//! statement's paging on the way: `SOFFSET`/`SLIMIT` count series that have points in range
+//! ([`Emitter::admit`]) or a row, `OFFSET`/`LIMIT` count the rows of each series. It tells the producer when the rest of a
 //! series, or of the statement, would be thrown away, so the producer can stop reading.
 //!
-//! Invariants, which [`collect`] and the chunked HTTP response rely on:
+//! Invariants, which [`Collector`] and the chunked HTTP response rely on:
 //! - a series is sent only with at least one row; its chunks follow one another with no other
 //!   series between them, every chunk but the last marked `partial`;
-//! - a chunk is marked `partial` only when another chunk of the same series does follow (a
-//!   full chunk is held back until the next row arrives);
-//! - every statement ends with exactly one [`QueryEvent::End`], after all its series.
+//! - a chunk is marked `partial` only when another chunk of the same series follows (a full
+//!   chunk is held back until the next row arrives), unless the statement fails meanwhile:
+//!   then the statement's `End` with its error follows instead;
+//! - every statement ends with exactly one [`QueryEvent::End`], after all its series (unless
+//!   the consumer stopped the query: then nothing more is sent).
 
 use std::ops::ControlFlow;
 
@@ -167,22 +169,14 @@ impl<'e, 'c> Emitter<'e, 'c> {
         time: i64,
         values: Vec<Option<OwnedFieldValue>>,
     ) -> Result<Flow, QueryError> {
-        let full = self.is_full();
+        match self.admit()? {
+            Flow::More => {}
+            other => return Ok(other),
+        }
         let paging = self.paging;
         let Some(open) = self.open.as_mut() else {
             return Err(QueryError::Engine("a row outside of a series".into()));
         };
-        if !open.counted {
-            if full {
-                return Ok(Flow::Done);
-            }
-            open.counted = true;
-            open.visible = self.series_seen >= paging.soffset;
-            self.series_seen += 1;
-        }
-        if !open.visible {
-            return Ok(Flow::NextSeries);
-        }
         open.seen += 1;
         if open.seen <= paging.offset {
             return Ok(Flow::More);
@@ -200,6 +194,31 @@ impl<'e, 'c> Emitter<'e, 'c> {
             Flow::NextSeries
         } else {
             Flow::More
+        })
+    }
+
+    /// Counts the open series as one of the statement's series, if it is not yet: what a
+    /// series with points in range is, even when a row filter then drops every row (as
+    /// InfluxDB pages series before filtering their rows). A series that gets a row is
+    /// admitted by [`Emitter::push`]. Says whether its rows would be kept.
+    pub fn admit(&mut self) -> Result<Flow, QueryError> {
+        let full = self.is_full();
+        let soffset = self.paging.soffset;
+        let Some(open) = self.open.as_mut() else {
+            return Err(QueryError::Engine("a row outside of a series".into()));
+        };
+        if !open.counted {
+            if full {
+                return Ok(Flow::Done);
+            }
+            open.counted = true;
+            open.visible = self.series_seen >= soffset;
+            self.series_seen += 1;
+        }
+        Ok(if open.visible {
+            Flow::More
+        } else {
+            Flow::NextSeries
         })
     }
 

@@ -20,7 +20,9 @@ pub struct QueryLimits {
     pub timeout: Option<Duration>,
     /// Points one statement may read into memory (0: no limit).
     pub max_points: u64,
-    /// Threads one aggregation may decode on (0: one per core).
+    /// Parts one aggregation's series are split into (0: one per core), decoded on the
+    /// engine's worker pool (rayon's global pool: one thread per core); 1 decodes on the
+    /// calling thread alone.
     pub threads: usize,
     /// Points a streaming raw statement reads into memory at once, about, per group
     /// (0: [`DEFAULT_SLICE_POINTS`]); see [`crate::Db::query_stream`].

@@ -793,6 +793,9 @@ impl Plan<'_> {
         column_list.extend(column_names(items.into_iter().map(|(n, _)| n).collect()));
         let mut row_slots: Vec<Option<Value>> = vec![None; slots.width()];
         for (tags, members) in groups {
+            if out.is_full() {
+                break;
+            }
             out.begin(target.measurement.clone(), tags, column_list.clone())?;
             let mut slices = if streaming {
                 let sids: Vec<SeriesId> = members.iter().map(|(sid, _)| *sid).collect();
@@ -816,6 +819,14 @@ impl Plan<'_> {
                     let found = crate::scan::read_series(&snapshot, *sid, &wanted, slice)
                         .map_err(engine_err)?;
                     rows.extend(found.into_iter().map(|r| (m, r)));
+                }
+                // A group with points in range counts against SOFFSET/SLIMIT, rows or not.
+                if !rows.is_empty() {
+                    match out.admit()? {
+                        Flow::More => {}
+                        Flow::NextSeries => break 'group,
+                        Flow::Done => return out.finish(),
+                    }
                 }
                 // Stable: among equal times, series in key order (reversed for DESC).
                 rows.sort_by_key(|(_, r)| r.time);

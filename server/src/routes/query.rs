@@ -12,11 +12,11 @@
 //! `max_query_values` values, refused before reading where the engine can tell.
 //!
 //! With `chunked=true` the response streams as InfluxDB's does: one JSON line per series, a
-//! series longer than `chunk_size` rows (default 10 000) cut into several lines marked
-//! `"partial":true`, each line sent as the query produces it. The query reads raw data a
-//! slice at a time, so it holds a chunk or two whatever the size of the result, and
-//! `max_query_values` does not apply (as InfluxDB's `max-row-limit` does not to chunked
-//! queries).
+//! series longer than `chunk_size` rows (default 10 000, at most 100 000) cut into several
+//! lines marked `"partial":true`, each line sent as the query produces it. A raw statement
+//! reads a slice at a time, so it holds a chunk or two whatever the size of its result, and
+//! `max_query_values` does not apply to it (as InfluxDB's `max-row-limit` does not to
+//! chunked queries); aggregates that keep points still count them against it.
 
 use std::convert::Infallible;
 use std::ops::ControlFlow;
@@ -58,6 +58,24 @@ enum Format {
 
 /// InfluxDB's rows per chunk when `chunk_size` is not given.
 const DEFAULT_CHUNK_ROWS: usize = 10_000;
+/// The most rows a chunk holds, whatever `chunk_size` asks: a chunk is what a streamed
+/// query holds in memory.
+const MAX_CHUNK_ROWS: usize = 100_000;
+
+/// Rows per chunk from the `chunk_size` parameter: absent or not positive, InfluxDB's
+/// default; above [`MAX_CHUNK_ROWS`], that.
+fn chunk_rows(param: Option<&str>) -> Result<usize, ApiError> {
+    let Some(n) = param else {
+        return Ok(DEFAULT_CHUNK_ROWS);
+    };
+    match n.parse::<i64>() {
+        Ok(n) if n > 0 => Ok((n as u64).min(MAX_CHUNK_ROWS as u64) as usize),
+        Ok(_) => Ok(DEFAULT_CHUNK_ROWS),
+        Err(_) => Err(ApiError::bad_request(format!(
+            "invalid chunk_size {n:?}: use a number of rows"
+        ))),
+    }
+}
 
 /// What the blocking task hands back.
 enum Outcome {
@@ -110,19 +128,9 @@ pub async fn query(state: &Arc<State>, req: Request<Incoming>) -> Result<Respons
     let format = if csv {
         Format::Csv
     } else if params.flag("chunked") {
-        let chunk_rows = match params.non_empty("chunk_size") {
-            None => DEFAULT_CHUNK_ROWS,
-            Some(n) => match n.parse::<i64>() {
-                Ok(n) if n > 0 => n as usize,
-                Ok(_) => DEFAULT_CHUNK_ROWS,
-                Err(_) => {
-                    return Err(ApiError::bad_request(format!(
-                        "invalid chunk_size {n:?}: use a number of rows"
-                    )))
-                }
-            },
-        };
-        Format::Chunked { chunk_rows }
+        Format::Chunked {
+            chunk_rows: chunk_rows(params.non_empty("chunk_size"))?,
+        }
     } else {
         Format::Json {
             pretty: params.flag("pretty"),
@@ -236,7 +244,8 @@ pub async fn query(state: &Arc<State>, req: Request<Incoming>) -> Result<Respons
 /// A chunked response: the query runs on the blocking pool, holding a query slot until it
 /// ends, and hands each chunk to the response as it is produced. The channel holds two
 /// chunks, so a slow client slows the query down instead of letting chunks pile up; a client
-/// that goes away stops it. The time limit is the engine's, checked between slices.
+/// that goes away, or reads so slowly that a chunk waits past the query's time limit, stops
+/// it. The engine checks the same limit between slices.
 #[allow(clippy::too_many_arguments)]
 fn stream(
     state: &Arc<State>,
@@ -255,9 +264,23 @@ fn stream(
     })?;
     let (tx, rx) = mpsc::channel::<Bytes>(2);
     let state = state.clone();
+    let runtime = tokio::runtime::Handle::current();
+    let timeout = limits.timeout.filter(|t| !t.is_zero());
     tokio::task::spawn_blocking(move || {
         let _slot = slot;
         let started = Instant::now();
+        // Whether the chunk went out before the deadline (false: the client is gone or stuck).
+        let send = |line: Bytes| {
+            runtime.block_on(async {
+                match timeout {
+                    None => tx.send(line).await.is_ok(),
+                    Some(t) => {
+                        let left = t.saturating_sub(started.elapsed());
+                        matches!(tokio::time::timeout(left, tx.send(line)).await, Ok(Ok(())))
+                    }
+                }
+            })
+        };
         let mut sent_series = false;
         let mut failed = 0u64;
         let mut consumer = |mut event: QueryEvent| {
@@ -273,9 +296,8 @@ fn stream(
             }
             let line = output::event_json(&event, sent_series, epoch);
             sent_series = matches!(event, QueryEvent::Series { .. });
-            match line.map(|line| tx.blocking_send(Bytes::from(line))) {
-                // A closed channel is a client that went away: stop the query.
-                Some(Err(_)) => ControlFlow::Break(()),
+            match line.map(|line| send(Bytes::from(line))) {
+                Some(false) => ControlFlow::Break(()),
                 _ => ControlFlow::Continue(()),
             }
         };
@@ -356,6 +378,16 @@ mod tests {
                 .map(|i| (i as i64, vec![Some(OwnedFieldValue::Integer(1))]))
                 .collect(),
         }
+    }
+
+    #[test]
+    fn chunk_size_is_read_as_influxdb_reads_it_within_a_bound() {
+        assert_eq!(chunk_rows(None).ok(), Some(DEFAULT_CHUNK_ROWS));
+        assert_eq!(chunk_rows(Some("3")).ok(), Some(3));
+        assert_eq!(chunk_rows(Some("0")).ok(), Some(DEFAULT_CHUNK_ROWS));
+        assert_eq!(chunk_rows(Some("-5")).ok(), Some(DEFAULT_CHUNK_ROWS));
+        assert_eq!(chunk_rows(Some("999999999999")).ok(), Some(MAX_CHUNK_ROWS));
+        assert!(chunk_rows(Some("many")).is_err());
     }
 
     #[test]
