@@ -558,6 +558,14 @@ struct Plan<'p> {
     budget: &'p Budget,
 }
 
+/// The fields a statement reads: as a scan wants them (id and type), their ids, and where
+/// each field slot is among them.
+struct ScanFields {
+    wanted: Vec<(crate::batch::FieldId, FieldType)>,
+    fids: Vec<crate::batch::FieldId>,
+    positions: Vec<Option<usize>>,
+}
+
 /// Slots of a row being evaluated: the scanned fields, then the series' tags.
 struct Slots {
     fields: Vec<String>,
@@ -704,6 +712,18 @@ fn expr_name(e: &Expr) -> String {
 }
 
 impl Plan<'_> {
+    /// The fields the slots read, as a scan takes them.
+    fn scan_fields(&self, slots: &Slots) -> ScanFields {
+        let names: Vec<&str> = slots.fields.iter().map(String::as_str).collect();
+        let selected =
+            crate::scan::selected_fields(self.target.database, &self.target.measurement, &names);
+        ScanFields {
+            wanted: selected.iter().map(|(f, _, t)| (*f, *t)).collect(),
+            fids: selected.iter().map(|(f, _, _)| *f).collect(),
+            positions: slots.positions(selected.iter().map(|(_, k, _)| k.as_str())),
+        }
+    }
+
     /// The matching series grouped by the `GROUP BY` tags: groups in tag order, each with
     /// its series in key order and their values of the tag slots.
     fn groups(&self, slots: &Slots) -> BTreeMap<Tags, Vec<(SeriesId, TagSlots)>> {
@@ -772,12 +792,12 @@ impl Plan<'_> {
         if slots.fields.is_empty() || !columns.iter().any(|(_, uses)| *uses) {
             return Ok(()); // no field selected: InfluxDB returns nothing
         }
-        let names: Vec<&str> = slots.fields.iter().map(String::as_str).collect();
         let database = target.database;
-        let selected = crate::scan::selected_fields(database, &target.measurement, &names);
-        let wanted: Vec<_> = selected.iter().map(|(f, _, t)| (*f, *t)).collect();
-        let fids: Vec<_> = selected.iter().map(|(f, _, _)| *f).collect();
-        let positions = slots.positions(selected.iter().map(|(_, k, _)| k.as_str()));
+        let ScanFields {
+            wanted,
+            fids,
+            positions,
+        } = self.scan_fields(&slots);
         let groups = self.groups(&slots);
         let snapshot = database.snapshot();
         // A consumer that takes chunks holds one at a time: the statement reads a slice of
@@ -1028,12 +1048,12 @@ impl Plan<'_> {
         if let Some(f) = &mut filter {
             slots.finish(f);
         }
-        let names: Vec<&str> = slots.fields.iter().map(String::as_str).collect();
         let database = target.database;
-        let selected = crate::scan::selected_fields(database, &target.measurement, &names);
-        let wanted: Vec<_> = selected.iter().map(|(f, _, t)| (*f, *t)).collect();
-        let fids: Vec<_> = selected.iter().map(|(f, _, _)| *f).collect();
-        let positions = slots.positions(selected.iter().map(|(_, k, _)| k.as_str()));
+        let ScanFields {
+            wanted,
+            fids,
+            positions,
+        } = self.scan_fields(&slots);
         // Numeric aggregates run in accumulators, one per window, per series then merged
         // into the group's as the pushdown executor merges them; other calls keep their
         // points, counted against the point budget.
