@@ -469,7 +469,9 @@ impl<'a, 't> Decoder<'a, 't> {
     }
 
     /// Decodes `out.len()` more symbols as table entries (`symbol << 8 | length`). Every
-    /// call but the last must decode a multiple of 8.
+    /// call but the last must decode a multiple of 8. Inlined into its caller, so that a
+    /// caller compiled for BMI2 gets single-instruction variable shifts.
+    #[inline(always)]
     pub(crate) fn decode(&mut self, out: &mut [u16]) {
         macro_rules! dispatch {
             ($($t:literal)*) => {
@@ -482,6 +484,7 @@ impl<'a, 't> Decoder<'a, 't> {
         dispatch!(1 2 3 4 5 6 7 8 9 10 11);
     }
 
+    #[inline(always)]
     fn decode_t<const T: u32>(&mut self, out: &mut [u16]) {
         // Symbols per stream and refill: a refill loads 56 bits and a sentinel bit below them.
         let per = (56 / T) as usize;

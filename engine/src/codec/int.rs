@@ -1010,18 +1010,19 @@ fn decode_residuals<F: FnMut(&[u64])>(
     sink: &mut F,
 ) -> Result<(), DecodeError> {
     #[cfg(target_arch = "x86_64")]
-    if super::has_avx2() {
-        // SAFETY: `decode_residuals_avx2` only requires AVX2, which the CPU was just checked
-        // to support; it is otherwise safe code.
+    if super::has_avx2() && super::has_bmi2() {
+        // SAFETY: `decode_residuals_avx2` only requires AVX2 and BMI2, which the CPU was just
+        // checked to support; it is otherwise safe code.
         return unsafe { decode_residuals_avx2(r, scheme, n, h, scratch, sink) };
     }
     decode_residuals_impl(r, scheme, n, h, scratch, sink)
 }
 
-/// [`decode_residuals_impl`] compiled for AVX2 (integer operations only differ in width, and
-/// the floating-point ones are the same IEEE operations: the same results).
+/// [`decode_residuals_impl`] compiled for AVX2 and BMI2, the Huffman decoding inlined
+/// (integer operations only differ in width or instruction, and the floating-point ones are
+/// the same IEEE operations: the same results).
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
+#[target_feature(enable = "avx2,bmi2")]
 fn decode_residuals_avx2<F: FnMut(&[u64])>(
     r: &mut Reader,
     scheme: u8,

@@ -110,6 +110,14 @@ pub(crate) fn has_avx2() -> bool {
     unless_portable(std::arch::is_x86_feature_detected!("avx2"))
 }
 
+/// Whether the CPU has BMI2 (single-instruction variable shifts; tests can force the portable
+/// builds).
+#[cfg(target_arch = "x86_64")]
+#[inline]
+pub(crate) fn has_bmi2() -> bool {
+    unless_portable(std::arch::is_x86_feature_detected!("bmi2"))
+}
+
 /// Whether the CPU has fused multiply-add (tests can force the portable builds).
 #[cfg(target_arch = "x86_64")]
 #[inline]
