@@ -341,7 +341,7 @@ fn whole_blocks_in_a_window_are_answered_from_statistics() {
     assert_eq!(rows2[0].rows[1], rows[0].rows[1]);
 }
 
-/// Above the parallel threshold (100 000 points) a statement splits its series across
+/// Above the parallel threshold (20 000 points to decode) a statement splits its series across
 /// threads: the answers equal those of one thread, windows, groups and selected times alike.
 #[test]
 fn parallel_aggregation_equals_one_thread() {

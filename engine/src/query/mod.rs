@@ -1,7 +1,8 @@
 //! Query execution: InfluxQL statements (`statement` dispatches to `select` and `meta`),
 //! windowed aggregation pushed down into the segments' block statistics (`exec`) with
 //! InfluxDB's window alignment (`window`) and typed aggregates (`aggregate`), per-row
-//! expression evaluation (`eval`), and the JSON and CSV result shapes (`output`).
+//! expression evaluation (`eval`), results handed out series by series in chunks with the
+//! statement's paging (`emit`), and the JSON and CSV result shapes (`output`).
 
 pub mod aggregate;
 mod builder;

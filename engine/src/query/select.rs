@@ -792,14 +792,13 @@ impl Plan<'_> {
         if slots.fields.is_empty() || !columns.iter().any(|(_, uses)| *uses) {
             return Ok(()); // no field selected: InfluxDB returns nothing
         }
-        let database = target.database;
         let ScanFields {
             wanted,
             fids,
             positions,
         } = self.scan_fields(&slots);
         let groups = self.groups(&slots);
-        let snapshot = database.snapshot();
+        let snapshot = target.database.snapshot();
         // A consumer that takes chunks holds one at a time: the statement reads a slice of
         // each group at a time. Otherwise the whole result is held, and refused up front
         // when it would exceed the point budget.
@@ -1048,7 +1047,6 @@ impl Plan<'_> {
         if let Some(f) = &mut filter {
             slots.finish(f);
         }
-        let database = target.database;
         let ScanFields {
             wanted,
             fids,
@@ -1076,7 +1074,7 @@ impl Plan<'_> {
         type Points = Vec<(i64, Value)>;
         type Accs = BTreeMap<i64, Acc>;
         let mut groups: Vec<(Tags, Vec<Accs>, Vec<Points>)> = Vec::new();
-        let snapshot = database.snapshot();
+        let snapshot = target.database.snapshot();
         let mut row_slots: Vec<Option<Value>> = vec![None; slots.width()];
         let (mut lo, mut hi) = (i64::MAX, i64::MIN);
         for (tags, members) in self.groups(&slots) {
