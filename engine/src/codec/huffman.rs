@@ -506,19 +506,25 @@ impl<'a, 't> Decoder<'a, 't> {
         let mut rows = g.chunks_exact_mut(STREAMS);
         for row in &mut rows {
             for (o, b) in row.iter_mut().zip(buf.iter_mut()) {
-                let e = table[(*b >> (64 - T)) as usize & (TABLE - 1)];
-                *b <<= e & 15;
-                *o = e;
+                *o = Self::next::<T>(table, b);
             }
         }
         for (o, b) in rows.into_remainder().iter_mut().zip(buf.iter_mut()) {
-            let e = table[(*b >> (64 - T)) as usize & (TABLE - 1)];
-            *b <<= e & 15;
-            *o = e;
+            *o = Self::next::<T>(table, b);
         }
         for (b, p) in buf.iter().zip(self.pos.iter_mut()) {
             *p += (b.trailing_zeros() - 7) as usize;
         }
+    }
+
+    /// Decodes one symbol from the front of `b` and shifts it out.
+    #[inline(always)]
+    fn next<const T: u32>(table: &[u16; TABLE], b: &mut u64) -> u16 {
+        let e = table[(*b >> (64 - T)) as usize & (TABLE - 1)];
+        // The entry's low 6 bits are the code length (the symbol starts at bit 8), and a
+        // wrapping shift uses only those: one shift instruction, no mask.
+        *b = b.wrapping_shl(u32::from(e));
+        e
     }
 
     /// Checks that every stream was consumed up to its last byte and no further.

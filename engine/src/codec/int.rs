@@ -997,6 +997,125 @@ fn next_exception(r: &mut Reader, prev_end: usize, m: usize) -> Result<(usize, u
     Ok((p as usize, r.uvarint()?))
 }
 
+/// How a chunk's residuals `v` become `r = base + g·u` (`u = v`, or `unzig(v)` with zigzag).
+#[derive(Clone, Copy)]
+struct Recon {
+    zig: bool,
+    mul: Mul,
+    g: u64,
+    base: u64,
+    /// Bits of the packed low part (the shift of a split's high part).
+    k: u32,
+}
+
+/// How `g·u` is computed.
+#[derive(Clone, Copy)]
+enum Mul {
+    /// `g = 1`: not at all.
+    One,
+    /// `v < 2^31` and `g < 2^31`, so `u` and `g` are exact as `i32` and their product as
+    /// `i64`: a 32×32→64-bit multiplication (one instruction per vector; a full 64-bit one
+    /// takes several without AVX-512).
+    Narrow,
+    /// Anything else: 64-bit wrapping multiplication.
+    Wide,
+}
+
+impl Recon {
+    /// `v_bits`: an upper bound on the bit width of every residual `v`.
+    fn new(zig: bool, g: u64, base: u64, k: u32, v_bits: u32) -> Recon {
+        let mul = if g == 1 {
+            Mul::One
+        } else if v_bits <= 31 && g < 1 << 31 {
+            Mul::Narrow
+        } else {
+            Mul::Wide
+        };
+        Recon {
+            zig,
+            mul,
+            g,
+            base,
+            k,
+        }
+    }
+}
+
+/// `(t, D)` of the linear transform for the chunk starting at residual `done` (the chunk's
+/// first trend value `done·D` and its step `D`), or `None` for any other transform.
+fn linear_trend(h: &ForHeader, done: usize) -> Option<(u64, u64)> {
+    (h.transform == T_LINEAR).then(|| {
+        let d = h.params[0];
+        ((done as u64).wrapping_mul(d), d)
+    })
+}
+
+/// One vectorisable pass over a chunk: `u[i] ← r(u[i] | hi[i] << k)` (without `hi`:
+/// `r(u[i])`), plus the linear trend `t + i·D` when there is one.
+#[inline(always)]
+fn pass(u: &mut [u64], hi: Option<&[u16]>, recon: Recon, trend: Option<(u64, u64)>) {
+    macro_rules! dispatch {
+        ($(($zig:literal, $mul:pat, $m:literal)),*) => {
+            match (recon.zig, recon.mul, trend) {
+                $(
+                    ($zig, $mul, None) => pass_t::<$zig, $m, false>(u, hi, recon, (0, 0)),
+                    ($zig, $mul, Some(t)) => pass_t::<$zig, $m, true>(u, hi, recon, t),
+                )*
+            }
+        };
+    }
+    dispatch!(
+        (false, Mul::One, 0),
+        (false, Mul::Narrow, 1),
+        (false, Mul::Wide, 2),
+        (true, Mul::One, 0),
+        (true, Mul::Narrow, 1),
+        (true, Mul::Wide, 2)
+    );
+}
+
+#[inline(always)]
+fn pass_t<const ZIG: bool, const MUL: u8, const LINEAR: bool>(
+    u: &mut [u64],
+    hi: Option<&[u16]>,
+    recon: Recon,
+    (mut t, d): (u64, u64),
+) {
+    #[inline(always)]
+    fn r<const ZIG: bool, const MUL: u8>(v: u64, g: u64, base: u64) -> u64 {
+        let u = if ZIG {
+            (v >> 1) ^ (v & 1).wrapping_neg()
+        } else {
+            v
+        };
+        let gu = match MUL {
+            0 => u,
+            // Exact by `Mul::Narrow`'s bounds; written so that it compiles to a signed
+            // 32×32→64-bit multiplication.
+            1 => (u as i32 as i64).wrapping_mul(g as i32 as i64) as u64,
+            _ => u.wrapping_mul(g),
+        };
+        gu.wrapping_add(base)
+    }
+    let (g, base, k) = (recon.g, recon.base, recon.k);
+    match hi {
+        Some(hi) => {
+            for (v, &e) in u.iter_mut().zip(hi) {
+                let x = r::<ZIG, MUL>(*v | u64::from(e >> 8) << k, g, base);
+                *v = if LINEAR { x.wrapping_add(t) } else { x };
+                t = t.wrapping_add(d);
+            }
+        }
+        None => {
+            for v in u.iter_mut() {
+                let x = r::<ZIG, MUL>(*v, g, base);
+                *v = if LINEAR { x.wrapping_add(t) } else { x };
+                t = t.wrapping_add(d);
+            }
+        }
+    }
+}
+
 /// Decodes the residuals of a frame-of-reference scheme and reconstructs the values.
 ///
 /// Its passes over each chunk (high parts, zigzag and base; prefix sums; the sink's
@@ -1103,7 +1222,20 @@ fn decode_residuals_impl<F: FnMut(&[u64])>(
     end(r)?;
 
     // Values that precede the residuals.
-    let (base, g, d) = (h.base, h.g, h.params[0]);
+    // The widest residual before the zigzag, which decides the multiplication's width.
+    let v_bits = match &packing {
+        Packing::Packed => k,
+        Packing::Split(dec, esc) => {
+            let top_escape = match esc {
+                Some(_) => escs.iter().copied().max().unwrap_or(0),
+                None => 0,
+            };
+            let top = (dec.alphabet() as u64 - 1).saturating_add(top_escape);
+            k + (64 - top.leading_zeros())
+        }
+        Packing::Patched(..) => 64,
+    };
+    let recon = Recon::new(flags & F_ZIGZAG != 0, h.g, h.base, k, v_bits);
     let (mut acc, mut acc_d) = (h.params[0], h.params[1]);
     match h.transform {
         T_DELTA if n >= 1 => sink(&[acc]),
@@ -1121,38 +1253,14 @@ fn decode_residuals_impl<F: FnMut(&[u64])>(
         // `done` is a multiple of CHUNK, so `done · k` bits is a whole number of bytes.
         let off = done / 8 * k as usize;
         unpack(packed.get(off..).unwrap_or(&[]), k, u);
-        let zig = flags & F_ZIGZAG != 0;
-        let unzig = |v: u64| (v >> 1) ^ (v & 1).wrapping_neg();
-        let mut with_base = false;
         match &mut packing {
-            Packing::Packed => {}
+            Packing::Packed => pass(u, None, recon, linear_trend(h, done)),
             Packing::Split(dec, esc) => {
                 let hi = &mut hbuf[..len];
                 dec.decode(hi);
                 match esc {
-                    // The common cases: high parts, zigzag and r = base + g·v in one pass.
-                    None if zig && g == 1 => {
-                        for (v, &e) in u.iter_mut().zip(hi.iter()) {
-                            *v = unzig(*v | u64::from(e >> 8) << k).wrapping_add(base);
-                        }
-                        with_base = true;
-                    }
-                    None if g == 1 => {
-                        for (v, &e) in u.iter_mut().zip(hi.iter()) {
-                            *v = (*v | u64::from(e >> 8) << k).wrapping_add(base);
-                        }
-                        with_base = true;
-                    }
-                    None if zig => {
-                        for (v, &e) in u.iter_mut().zip(hi.iter()) {
-                            *v = unzig(*v | u64::from(e >> 8) << k);
-                        }
-                    }
-                    None => {
-                        for (v, &e) in u.iter_mut().zip(hi.iter()) {
-                            *v |= u64::from(e >> 8) << k;
-                        }
-                    }
+                    // The common case: high parts, zigzag, base, factor and trend in one pass.
+                    None => pass(u, Some(hi), recon, linear_trend(h, done)),
                     Some(esc) => {
                         for (v, &e) in u.iter_mut().zip(hi.iter()) {
                             *v |= u64::from(e >> 8) << k;
@@ -1175,9 +1283,7 @@ fn decode_residuals_impl<F: FnMut(&[u64])>(
                                 *esc += 1;
                             }
                         }
-                        if zig {
-                            u.iter_mut().for_each(|v| *v = unzig(*v));
-                        }
+                        pass(u, None, recon, linear_trend(h, done));
                     }
                 }
             }
@@ -1190,22 +1296,12 @@ fn decode_residuals_impl<F: FnMut(&[u64])>(
                         (*p, *hi) = next_exception(rest, *p + 1, m)?;
                     }
                 }
-                if zig {
-                    u.iter_mut().for_each(|v| *v = unzig(*v));
-                }
+                pass(u, None, recon, linear_trend(h, done));
             }
         }
-        // r = base + g·u (a pass of its own: folded into a prefix sum, the additions would be
-        // reassociated into a longer dependency chain), then the inverse transform, in place
-        // (wrapping u64 arithmetic is two's-complement i64 arithmetic).
-        if !with_base {
-            if g == 1 {
-                u.iter_mut().for_each(|v| *v = v.wrapping_add(base));
-            } else {
-                u.iter_mut()
-                    .for_each(|v| *v = v.wrapping_mul(g).wrapping_add(base));
-            }
-        }
+        // The prefix sums of the delta transforms, in place (wrapping u64 arithmetic is
+        // two's-complement i64 arithmetic). They run as passes of their own: folded into the
+        // pass above, the additions would be reassociated into a longer dependency chain.
         match h.transform {
             T_DELTA => {
                 for v in u.iter_mut() {
@@ -1221,13 +1317,6 @@ fn decode_residuals_impl<F: FnMut(&[u64])>(
                 for v in u.iter_mut() {
                     acc = acc.wrapping_add(*v);
                     *v = acc;
-                }
-            }
-            T_LINEAR => {
-                let mut t = (done as u64).wrapping_mul(d);
-                for v in u.iter_mut() {
-                    *v = v.wrapping_add(t);
-                    t = t.wrapping_add(d);
                 }
             }
             _ => {}

@@ -590,6 +590,58 @@ fn portable_and_simd_decoders_agree() {
     }
 }
 
+/// Residuals scaled by a common factor `g` are reconstructed with a 32×32→64-bit multiply
+/// when every residual is below 2^31 and `g` too, else with a 64-bit one: streams on both
+/// sides of each bound (and with zigzag, linear trends and escapes) round-trip, on the
+/// portable and the SIMD decoders alike.
+#[test]
+fn scaled_residuals_round_trip_at_the_narrow_multiplication_bounds() {
+    let factors = [2i64, 1000, 1_000_000, (1 << 31) - 1, 1 << 31, (1 << 31) + 1];
+    for (seed, &g) in factors.iter().enumerate() {
+        for spread in [
+            3i64,
+            1 << 20,
+            (1 << 29) - 1,
+            1 << 30,
+            (1 << 31) - 1,
+            1 << 32,
+        ] {
+            let seed = seed as u64 * 31 + spread as u64;
+            let n = 2048;
+            let small = noise(seed, n, spread);
+            let heavy = heavy_tails(seed, n, 50, spread);
+            let trend = noise(seed ^ 7, n, spread.min(1 << 20));
+            let blocks = [
+                // raw residuals around a base, both signs (zigzag)
+                small
+                    .iter()
+                    .map(|&u| 5_000_000i64.wrapping_add(u.wrapping_mul(g)))
+                    .collect(),
+                // non-negative ones (no zigzag), up to the bound
+                small
+                    .iter()
+                    .map(|&u| (u + spread).wrapping_mul(g))
+                    .collect(),
+                // rare far values (escapes)
+                heavy.iter().map(|&u| u.wrapping_mul(g)).collect(),
+                // timestamps: a sampling grid plus jitter (the linear transform)
+                trend
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &u)| (i as i64 * 10_000 + u).wrapping_mul(g))
+                    .collect::<Vec<i64>>(),
+            ];
+            for v in &blocks {
+                for portable in [false, true] {
+                    PORTABLE.with(|p| p.set(portable));
+                    rt_i64(v);
+                }
+                PORTABLE.with(|p| p.set(false));
+            }
+        }
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
 
