@@ -30,6 +30,8 @@ use crate::encoding::{put_ivarint, put_uvarint, DecodeError, Reader};
 pub(crate) const MAX_LEN: u32 = 11;
 /// Entries of a decoding table.
 pub(crate) const TABLE: usize = 1 << MAX_LEN;
+/// Entries allocated for a decoding table: 8 of slack for whole-store filling.
+pub(crate) const TABLE_ALLOC: usize = TABLE + 8;
 /// Interleaved streams.
 pub(crate) const STREAMS: usize = 8;
 
@@ -355,7 +357,7 @@ impl<'a, 't> Decoder<'a, 't> {
     /// Reads the code (building `table`) and the streams' extents from `r`.
     pub(crate) fn new(
         r: &mut Reader<'a>,
-        table: &'t mut [u16; TABLE],
+        table: &'t mut [u16; TABLE_ALLOC],
     ) -> Result<Decoder<'a, 't>, DecodeError> {
         let at = r.position();
         let bad = |reason| err(at, reason);
@@ -422,21 +424,44 @@ impl<'a, 't> Decoder<'a, 't> {
         if kraft != 1 << t {
             return Err(bad("Huffman code lengths are not a complete code"));
         }
-        let mut off = [0usize; MAX_LEN as usize + 1];
+        // The symbols in canonical order (by length, then symbol): a counting sort.
+        let mut next = [0usize; MAX_LEN as usize + 1];
         let mut o = 0usize;
-        for l in 1..=t {
-            off[l as usize] = o;
-            o += (count[l as usize] as usize) << (t - l);
+        for l in 1..=t as usize {
+            next[l] = o;
+            o += count[l] as usize;
         }
+        let mut canonical = [0u8; 256];
         for (sym, &l) in lens[..s].iter().enumerate() {
             if l > 0 {
-                let span = 1usize << (t - u32::from(l));
-                let start = off[usize::from(l)];
-                off[usize::from(l)] = start + span;
-                table[start..start + span].fill((sym as u16) << 8 | u16::from(l));
+                let slot = &mut next[usize::from(l)];
+                canonical[*slot] = sym as u8;
+                *slot += 1;
             }
         }
-        dec.table = table;
+        // Then one run of `2^(t − len)` entries per symbol, back to back from the start. The
+        // runs are written in increasing order in whole stores of 8 entries; a shorter run's
+        // excess is overwritten by the runs after it (or lands in the slack past the end).
+        let mut start = 0usize;
+        let mut sorted = canonical.iter();
+        for l in 1..=t {
+            let span = 1usize << (t - l);
+            for &sym in sorted.by_ref().take(count[l as usize] as usize) {
+                let run = [u16::from(sym) << 8 | l as u16; 8];
+                let mut at = start;
+                while let Some(dst) = table.get_mut(at..at + 8) {
+                    dst.copy_from_slice(&run);
+                    at += 8;
+                    if at >= start + span {
+                        break;
+                    }
+                }
+                start += span;
+            }
+        }
+        dec.table = table
+            .first_chunk::<TABLE>()
+            .expect("a table allocation holds TABLE entries and slack");
         let total = r.uvarint()?;
         if total > r.remaining() as u64 {
             return Err(bad("Huffman streams beyond the column"));
@@ -556,7 +581,7 @@ mod tests {
         }
         buf.push(0x55);
         let mut r = Reader::new(&buf[1..buf.len() - 1]);
-        let mut table = [0u16; TABLE];
+        let mut table = [0u16; TABLE_ALLOC];
         let mut dec = Decoder::new(&mut r, &mut table).expect("decodes");
         let mut out = vec![0u16; syms.len()];
         for c in out.chunks_mut(1024) {
@@ -644,7 +669,7 @@ mod tests {
     /// Decodes `n` symbols from anything: must not panic.
     fn decode_any(buf: &[u8], n: usize) {
         let mut r = Reader::new(buf);
-        let mut table = [0u16; TABLE];
+        let mut table = [0u16; TABLE_ALLOC];
         if let Ok(mut dec) = Decoder::new(&mut r, &mut table) {
             let mut out = vec![0u16; n];
             for c in out.chunks_mut(1024) {

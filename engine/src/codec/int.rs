@@ -953,7 +953,7 @@ fn decode_for<F: FnMut(&[u64])>(
 
 /// Per-thread decode buffers, so no call zeroes 14 KiB of stack.
 struct Scratch {
-    table: [u16; huffman::TABLE],
+    table: [u16; huffman::TABLE_ALLOC],
     buf: [u64; CHUNK],
     hbuf: [u16; CHUNK],
     /// A split's escaped high parts.
@@ -963,7 +963,7 @@ struct Scratch {
 impl Scratch {
     fn new() -> Self {
         Scratch {
-            table: [0; huffman::TABLE],
+            table: [0; huffman::TABLE_ALLOC],
             buf: [0; CHUNK],
             hbuf: [0; CHUNK],
             esc: Vec::new(),
