@@ -3,8 +3,8 @@
 //!
 //! Code lengths are limited to [`MAX_LEN`] bits, so the decoding table (one `u16` per
 //! `T`-bit prefix, `T` the longest code of the block) has at most 2048 entries; it is built
-//! per block by filling one contiguous run per symbol (canonical codes, most significant bit
-//! first). Symbol `i` is coded in stream `i mod 8`. Each stream is decoded from its own 64-bit
+//! per block by filling one contiguous run per symbol, in canonical order and in whole stores
+//! of 8 entries (canonical codes, most significant bit first). Symbol `i` is coded in stream `i mod 8`. Each stream is decoded from its own 64-bit
 //! buffer: a refill loads 56 bits followed by a sentinel bit, the next symbols shift the
 //! buffer left by their lengths, and the sentinel's position then tells how far to advance
 //! (no per-symbol bookkeeping). Eight independent streams keep the table lookups (the
