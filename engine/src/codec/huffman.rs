@@ -2,9 +2,10 @@
 //! from eight interleaved bit streams: the high bits of split integer streams.
 //!
 //! Code lengths are limited to [`MAX_LEN`] bits, so the decoding table (one `u16` per
-//! `T`-bit prefix, `T` the longest code of the block) has at most 2048 entries; it is built
-//! per block by filling one contiguous run per symbol, in canonical order and in whole stores
-//! of 8 entries (canonical codes, most significant bit first). Symbol `i` is coded in stream `i mod 8`. Each stream is decoded from its own 64-bit
+//! `T`-bit prefix, `T` the longest code of the block) has at most 2048 entries (8 more are
+//! allocated as slack); it is built per block by filling one contiguous run per symbol, in
+//! canonical order and in whole stores of 8 entries (canonical codes, most significant bit
+//! first). Symbol `i` is coded in stream `i mod 8`. Each stream is decoded from its own 64-bit
 //! buffer: a refill loads 56 bits followed by a sentinel bit, the next symbols shift the
 //! buffer left by their lengths, and the sentinel's position then tells how far to advance
 //! (no per-symbol bookkeeping). Eight independent streams keep the table lookups (the

@@ -1118,8 +1118,9 @@ fn pass_t<const ZIG: bool, const MUL: u8, const LINEAR: bool>(
 
 /// Decodes the residuals of a frame-of-reference scheme and reconstructs the values.
 ///
-/// Its passes over each chunk (high parts, zigzag and base; prefix sums; the sink's
-/// conversion) vectorise: with AVX2 (four lanes) when the CPU has it, else SSE2.
+/// Its passes over each chunk (unpacking; high parts, zigzag, base, factor and linear trend in
+/// one; prefix sums; the sink's conversion) vectorise: with AVX2 (four lanes) when the CPU has
+/// it, else SSE2.
 fn decode_residuals<F: FnMut(&[u64])>(
     r: &mut Reader,
     scheme: u8,

@@ -241,7 +241,8 @@ impl Acc {
     }
 
     /// Adds a run of points of one window, times ascending: what [`Acc::add`] does point by
-    /// point, with only the work `agg` needs (this accumulator must serve `agg` alone).
+    /// point (float sums up to rounding: they add in eight lanes), with only the work `agg`
+    /// needs (this accumulator must serve `agg` alone).
     pub fn add_run<T: RunValue>(&mut self, agg: Aggregate, times: &[i64], values: &[T]) {
         let n = values.len().min(times.len());
         if n == 0 {

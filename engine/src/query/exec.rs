@@ -4,7 +4,8 @@
 //! whose time span holds no point of the field in any other source (another segment, a
 //! memtable), is aggregated from its statistics without being decoded. Everything else is
 //! decoded (only the requested field), merged with last-write-wins across sources, and fed
-//! point by point. Series are then merged per `GROUP BY` tag values.
+//! in runs of one window each (as point by point, float sums up to rounding). Series are then
+//! merged per `GROUP BY` tag values.
 //!
 //! Deleted points: a block that a tombstone covers (any part of its span) is never answered
 //! from its statistics; it is decoded and the deleted points are left out.
