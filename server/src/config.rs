@@ -50,8 +50,7 @@ pub struct Limits {
     pub max_series_per_database: usize,
     /// Queries running at once; one more is answered 503 at once.
     pub max_concurrent_queries: usize,
-    /// A query still running after this is answered 503 (zero: no limit): the engine stops
-    /// it at its next check of the time.
+    /// A query still running after this is answered 503 (zero: no limit).
     pub query_timeout: Duration,
     /// A statement whose result holds more values than this fails (0: no limit).
     pub max_query_values: usize,

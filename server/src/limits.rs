@@ -3,13 +3,11 @@
 //! slots and `query_timeout`. (Body size and read time are in [`crate::body`], the series
 //! limit in [`crate::routes::write`].)
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
 use ganzhi_engine::RejectedLine;
-use tokio::runtime::RuntimeFlavor;
 use tokio::sync::Semaphore;
 
 use crate::http::ApiError;
@@ -57,9 +55,9 @@ pub fn blank_long_lines(body: Bytes, max: usize) -> (Bytes, Vec<RejectedLine>) {
 pub enum Refused {
     /// Every slot was taken; nothing ran.
     Busy { slots: usize },
-    /// The work did not finish in time. On the blocking pool it goes on running (the engine
+    /// The work did not finish in time. It goes on running on the blocking pool (the engine
     /// cannot be interrupted) and keeps its slot until it ends, so runaway queries still
-    /// count against the limit; run in place, it is refused when it ends past the limit.
+    /// count against the limit.
     TimedOut(Duration),
     /// The work panicked.
     Panicked,
@@ -80,16 +78,8 @@ impl Refused {
     }
 }
 
-/// Runs `work` if one of `slots` is free at once, holding it until `work` ends, within
-/// `timeout` (zero: no limit).
-///
-/// On a multi-threaded runtime (the server's), `work` runs on the calling worker thread
-/// itself: `block_in_place` first hands the worker's other tasks to another thread. That
-/// saves the two thread hand-offs of the blocking pool, to it and back, which cost about
-/// 40 µs of CPU and 50 µs of latency per query. The engine stops at its own time limit
-/// (the same `timeout`), and work that still ends past it is refused as timed out. On a
-/// single-threaded runtime, `work` goes to the blocking pool and is waited for at most
-/// `timeout`.
+/// Runs `work` on the blocking pool if one of `slots` is free at once, holding it until
+/// `work` ends, and waits for it at most `timeout` (zero: no limit).
 pub async fn run_limited<T: Send + 'static>(
     slots: &Arc<Semaphore>,
     total_slots: usize,
@@ -100,16 +90,6 @@ pub async fn run_limited<T: Send + 'static>(
         .clone()
         .try_acquire_owned()
         .map_err(|_| Refused::Busy { slots: total_slots })?;
-    if tokio::runtime::Handle::current().runtime_flavor() == RuntimeFlavor::MultiThread {
-        let started = Instant::now();
-        let result = tokio::task::block_in_place(|| catch_unwind(AssertUnwindSafe(work)));
-        drop(slot);
-        let value = result.map_err(|_| Refused::Panicked)?;
-        if !timeout.is_zero() && started.elapsed() > timeout {
-            return Err(Refused::TimedOut(timeout));
-        }
-        return Ok(value);
-    }
     let task = tokio::task::spawn_blocking(move || {
         let _slot = slot;
         work()
@@ -139,33 +119,6 @@ mod tests {
         let (same, none) = blank_long_lines(Bytes::from_static(b"a v=1\n"), 8);
         assert_eq!(&same[..], b"a v=1\n");
         assert!(none.is_empty());
-    }
-
-    /// On the server's multi-threaded runtime the work runs in place: it gives its value, a
-    /// panic becomes `Panicked`, work ending past the limit is refused, the slot is free again
-    /// afterwards each time, and the runtime's other tasks keep running meanwhile (one worker
-    /// thread: the task that unblocks the work could not run otherwise).
-    #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
-    async fn in_place_work_keeps_the_runtime_serving_and_frees_its_slot() {
-        let slots = Arc::new(Semaphore::new(1));
-        let (tx, rx) = mpsc::channel::<u32>();
-        tokio::spawn(async move { tx.send(7).unwrap() });
-        let r = run_limited(&slots, 1, Duration::from_secs(60), move || {
-            rx.recv().unwrap()
-        });
-        assert_eq!(r.await, Ok(7));
-        let r = run_limited::<()>(&slots, 1, Duration::ZERO, || panic!("boom")).await;
-        assert_eq!(r.unwrap_err(), Refused::Panicked);
-        let limit = Duration::from_millis(5);
-        // The work itself is slow (a stand-in for a long query), nothing waits on it.
-        let slow = || std::thread::sleep(Duration::from_millis(30));
-        let r = run_limited(&slots, 1, limit, slow).await;
-        assert_eq!(r.unwrap_err(), Refused::TimedOut(limit));
-        let held = slots.clone().try_acquire_owned().unwrap();
-        let r = run_limited(&slots, 1, Duration::ZERO, || 1).await;
-        assert_eq!(r.unwrap_err(), Refused::Busy { slots: 1 });
-        drop(held);
-        assert_eq!(run_limited(&slots, 1, Duration::ZERO, || 2).await, Ok(2));
     }
 
     #[tokio::test]
