@@ -2,12 +2,13 @@
 //! and memtables, against a naive evaluation over an in-memory model, with flushes and
 //! compactions between writes.
 
+mod common;
+
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use ganzhi_engine::{
-    Aggregate, AggregateQuery, CompactionPolicy, DatabaseOptions, Db, FieldValue, Fsync, Options,
-    OwnedFieldValue, Precision, TagPredicate, TimeRange,
+    Aggregate, AggregateQuery, Db, FieldValue, Fsync, Options, OwnedFieldValue, Precision,
+    TagPredicate, TimeRange,
 };
 use proptest::prelude::*;
 
@@ -199,15 +200,7 @@ proptest! {
             1..8),
     ) {
         let dir = tempfile::tempdir().unwrap();
-        let options = Options {
-            fsync: Fsync::Never,
-            background_maintenance: false,
-            block_rows: 8,
-            compaction: CompactionPolicy { min_inputs: 2, max_input_bytes: 1 << 20 },
-            ..Options::default()
-        };
-        let db = Db::open(dir.path(), options).unwrap();
-        db.create_database_with("city", DatabaseOptions { partition: Duration::from_nanos(64), retention: None }).unwrap();
+        let db = common::open_tiny(dir.path(), 8, 64);
         let mut model: Vec<BTreeMap<i64, f64>> = vec![BTreeMap::new(); SERIES.len()];
         for op in &ops {
             match op {

@@ -5,13 +5,12 @@
 //! against a `BTreeMap`. Partitions are 16 ns wide and blocks 4 rows, so the small time range
 //! spreads over several partitions, segments and blocks.
 
+mod common;
+
 use std::collections::BTreeMap;
 
-use std::time::Duration;
-
 use ganzhi_engine::{
-    CompactionPolicy, DatabaseOptions, Db, Error, FieldValue, Fsync, Options, OwnedFieldValue,
-    Point, Precision, RejectedLine, TagPredicate, TimeRange,
+    Db, Error, FieldValue, OwnedFieldValue, Point, Precision, RejectedLine, TagPredicate, TimeRange,
 };
 use proptest::prelude::*;
 
@@ -112,27 +111,7 @@ fn fields_of(p: &WritePoint) -> Vec<(usize, OwnedFieldValue)> {
 }
 
 fn open(dir: &std::path::Path) -> Db {
-    let options = Options {
-        fsync: Fsync::Never,
-        background_maintenance: false,
-        block_rows: 4,
-        compaction: CompactionPolicy {
-            min_inputs: 2,
-            max_input_bytes: 1 << 20,
-        },
-        ..Options::default()
-    };
-    let db = Db::open(dir, options).unwrap();
-    let partition = Duration::from_nanos(16);
-    db.create_database_with(
-        "city",
-        DatabaseOptions {
-            partition,
-            retention: None,
-        },
-    )
-    .unwrap();
-    db
+    common::open_tiny(dir, 4, 16)
 }
 
 fn apply_to_model(model: &mut Model, points: &[WritePoint]) -> Vec<usize> {

@@ -5,13 +5,13 @@
 //! streaming statement is not bound by the point budget that refuses a collected one,
 //! because it does not hold its result.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::ops::ControlFlow;
-use std::time::Duration;
 
 use ganzhi_engine::{
-    CompactionPolicy, DatabaseOptions, Db, FieldValue, Fsync, Options, OwnedFieldValue, Precision,
-    QueryError, QueryEvent, QueryLimits, ResultSeries,
+    Db, FieldValue, OwnedFieldValue, Precision, QueryError, QueryEvent, QueryLimits, ResultSeries,
 };
 use proptest::prelude::*;
 
@@ -43,26 +43,7 @@ fn ops() -> impl Strategy<Value = Vec<Op>> {
 }
 
 fn open(dir: &std::path::Path) -> Db {
-    let options = Options {
-        fsync: Fsync::Never,
-        background_maintenance: false,
-        block_rows: 8,
-        compaction: CompactionPolicy {
-            min_inputs: 2,
-            max_input_bytes: 1 << 20,
-        },
-        ..Options::default()
-    };
-    let db = Db::open(dir, options).unwrap();
-    db.create_database_with(
-        "city",
-        DatabaseOptions {
-            partition: Duration::from_nanos(64),
-            retention: None,
-        },
-    )
-    .unwrap();
-    db
+    common::open_tiny(dir, 8, 64)
 }
 
 /// A query's events, checked against the chunk contract, and its results joined.
@@ -249,19 +230,22 @@ proptest! {
     }
 }
 
-fn seven_points(db: &Db) {
+/// A fresh database holding `noise` points 0..7 at times 0, 10, …, 60, alternating between
+/// sites 0 and 1 (in the memtable: not flushed).
+fn seven_points() -> (tempfile::TempDir, Db) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(dir.path());
     let body: String = (0..7)
         .map(|i| format!("noise,site={} laeq={i}i {}\n", i % 2, i * 10))
         .collect();
     db.write_lines("city", body.as_bytes(), Precision::Nanoseconds)
         .unwrap();
+    (dir, db)
 }
 
 #[test]
 fn a_streamed_statement_is_not_refused_for_points_it_does_not_hold() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = open(dir.path());
-    seven_points(&db);
+    let (_dir, db) = seven_points();
     db.flush().unwrap();
     let limits = QueryLimits {
         max_points: 5,
@@ -280,9 +264,7 @@ fn a_streamed_statement_is_not_refused_for_points_it_does_not_hold() {
 
 #[test]
 fn a_consumer_can_stop_a_query_and_errors_end_their_statement() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = open(dir.path());
-    seven_points(&db);
+    let (_dir, db) = seven_points();
     // Stopped after the first chunk: nothing more arrives, not even the statements' ends.
     let mut events = Vec::new();
     db.query_stream(
@@ -324,9 +306,7 @@ fn a_consumer_can_stop_a_query_and_errors_end_their_statement() {
 
 #[test]
 fn contradictory_time_bounds_answer_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = open(dir.path());
-    seven_points(&db);
+    let (_dir, db) = seven_points();
     db.flush().unwrap();
     let limits = QueryLimits {
         slice_points: 2,
@@ -345,10 +325,8 @@ fn contradictory_time_bounds_answer_nothing() {
 
 #[test]
 fn slimit_counts_series_with_points_in_range_before_the_row_filter() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = open(dir.path());
     // Site 0 has 0, 2, 4, 6; site 1 has 1, 3, 5.
-    seven_points(&db);
+    let (_dir, db) = seven_points();
     let q = "SELECT laeq FROM noise WHERE laeq >= 3 GROUP BY site";
     let sites = |q: &str| -> Vec<String> {
         let streamed = stream(&db, q, QueryLimits::default(), 2).remove(0).unwrap();
