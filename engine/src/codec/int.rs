@@ -951,11 +951,16 @@ fn decode_for<F: FnMut(&[u64])>(
     })
 }
 
-/// Per-thread decode buffers, so no call zeroes 14 KiB of stack.
+/// Per-thread decode buffers, so no call zeroes 14 KiB of stack. `buf` comes first in a
+/// 64-byte aligned struct: the compiler then knows that the passes' vector loads and stores on
+/// it are aligned and emits them whole (for the default x86-64 target it splits 256-bit
+/// accesses it cannot prove aligned into two halves: 175 → 167 M instructions per scan of a
+/// day of noise).
+#[repr(C, align(64))]
 struct Scratch {
-    table: [u16; huffman::TABLE_ALLOC],
     buf: [u64; CHUNK],
     hbuf: [u16; CHUNK],
+    table: [u16; huffman::TABLE_ALLOC],
     /// A split's escaped high parts.
     esc: Vec<u64>,
 }
@@ -1270,6 +1275,10 @@ fn decode_residuals_impl<F: FnMut(&[u64])>(
                         // (computed without branching), then one step per escape.
                         let e_min = ((dec.alphabet() - 1) as u16) << 8;
                         for (vs, es) in u.chunks_mut(32).zip(hi.chunks(32)) {
+                            // Most groups hold none: a vectorised maximum rules them out.
+                            if es.iter().fold(0, |m, &e| m.max(e)) < e_min {
+                                continue;
+                            }
                             let mut mask = es
                                 .iter()
                                 .enumerate()
