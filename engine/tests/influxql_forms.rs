@@ -250,10 +250,20 @@ fn mode_distinct_integral_and_text_fields() {
         assert_eq!(r[0].rows[0].1, vec![f(50.0)]);
         let r = one(db, "SELECT distinct(label) FROM noise");
         assert_eq!(r[0].columns, ["time", "distinct"]);
+        // In order of first appearance, as InfluxDB lists them.
         assert_eq!(
             r[0].rows.iter().map(|r| r.1[0].clone()).collect::<Vec<_>>(),
-            vec![s("loud"), s("ok")]
+            vec![s("ok"), s("loud")]
         );
+        for q in [
+            "SELECT count(distinct(label)) FROM noise GROUP BY site",
+            "SELECT count(DISTINCT label) FROM noise GROUP BY site",
+        ] {
+            let r = one(db, q);
+            assert_eq!(r[0].columns, ["time", "count"]);
+            let counts: Vec<_> = r.iter().map(|s| s.rows[0].1[0].clone()).collect();
+            assert_eq!(counts, vec![i(2), i(1)], "{q}");
+        }
         let r = one(
             db,
             "SELECT count(label), first(label), last(alarm) FROM noise",
@@ -287,6 +297,146 @@ fn mode_distinct_integral_and_text_fields() {
             err(db, "SELECT mean(label) FROM noise"),
             QueryError::Invalid(m) if m.contains("string")
         ));
+    });
+}
+
+/// Behaviours read off a real InfluxDB 1.6 by `tests/compat/semantics.py`.
+#[test]
+fn influxdb_counts_empty_windows_orders_desc_and_keeps_null_expression_rows() {
+    both(|db| {
+        // With fill(null), count() is 0 in an empty window (also under arithmetic), while
+        // other calls stay null.
+        let r = one(
+            db,
+            "SELECT count(pm25), count(pm25) * 2, mean(pm25) FROM air_quality \
+             WHERE station = 's2' AND time >= 0 AND time < 180s GROUP BY time(1m)",
+        );
+        assert_eq!(
+            r[0].rows,
+            vec![
+                (0, vec![i(1), i(2), f(5.0)]),
+                (60 * S, vec![i(0), i(0), None]),
+                (120 * S, vec![i(1), i(2), f(15.0)]),
+            ]
+        );
+        let r = one(
+            db,
+            "SELECT count(pm25) FROM air_quality WHERE station = 's2' AND time >= 0 \
+             AND time < 180s GROUP BY time(1m) fill(none)",
+        );
+        assert_eq!(r[0].rows.len(), 2);
+        // A point holding any field a column reads is a row, even where the column's
+        // expression is null (s2 has no no2).
+        let r = one(
+            db,
+            "SELECT no2 + pm25 FROM air_quality WHERE district = 'd1' AND time >= 0 \
+             AND time < 200s",
+        );
+        assert_eq!(
+            r[0].rows,
+            vec![
+                (0, vec![f(11.0)]),
+                (0, vec![None]),
+                (60 * S, vec![f(22.0)]),
+                (120 * S, vec![f(33.0)]),
+                (120 * S, vec![None]),
+                (180 * S, vec![f(44.0)]),
+            ]
+        );
+        let r = one(db, "SELECT no2 FROM air_quality WHERE district = 'd1'");
+        assert_eq!(r[0].rows.len(), 4);
+        // ORDER BY time DESC reverses the order of the series as well as their rows.
+        let r = one(
+            db,
+            "SELECT max(pm25) FROM air_quality GROUP BY station ORDER BY time DESC",
+        );
+        let stations: Vec<&str> = r.iter().map(|s| s.tags[0].1.as_str()).collect();
+        assert_eq!(stations, ["s3", "s2", "s1"]);
+        let r = one(
+            db,
+            "SELECT pm25 FROM air_quality GROUP BY station ORDER BY time DESC LIMIT 1",
+        );
+        let firsts: Vec<_> = r.iter().map(|s| s.rows[0].clone()).collect();
+        assert_eq!(
+            firsts,
+            vec![
+                (60 * S, vec![f(100.0)]),
+                (120 * S, vec![f(15.0)]),
+                (180 * S, vec![f(40.0)]),
+            ]
+        );
+        let r = one(
+            db,
+            "SELECT count(level) FROM noise, air_quality ORDER BY time DESC",
+        );
+        assert_eq!(r.len(), 1);
+        let r = one(
+            db,
+            "SELECT max(*) FROM noise, air_quality ORDER BY time DESC",
+        );
+        let names: Vec<&str> = r.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["noise", "air_quality"]);
+        // Over several measurements, `*` stands for all their fields (and tags): every series
+        // has every column, null where its measurement lacks the field.
+        for s in &r {
+            assert_eq!(s.columns, ["time", "max_level", "max_no2", "max_pm25"]);
+        }
+        assert_eq!(r[0].rows[0].1, vec![f(70.0), None, None]);
+        let r = one(db, "SELECT * FROM noise, air_quality WHERE time < 1s");
+        assert_eq!(
+            r[0].columns,
+            ["time", "alarm", "district", "label", "level", "no2", "pm25", "site", "station"]
+        );
+    });
+}
+
+/// `integral()` per window closes each window with a value interpolated toward the next
+/// point, as InfluxDB does: s1 is 10, 20, 30, 40 at 0, 60, 120, 180 s. Window [0, 90):
+/// 15 + (20 + 25) / 2 · 0.5 = 26.25 value·min; [90, 180): (25 + 30) / 2 · 0.5 + 35 = 48.75;
+/// [180, 270) holds one point at its start, so no area and no row (an integral's windows are
+/// never filled). The areas sum to the whole range's 75.
+#[test]
+fn integral_per_window_interpolates_at_window_ends() {
+    both(|db| {
+        for fill in ["", " fill(0)"] {
+            let r = one(
+                db,
+                &format!(
+                    "SELECT integral(pm25, 1m) FROM air_quality WHERE station = 's1' \
+                     AND time >= 0 AND time < 240s GROUP BY time(90s){fill}"
+                ),
+            );
+            assert_eq!(r[0].rows.len(), 2);
+        }
+        let r = one(
+            db,
+            "SELECT integral(pm25, 1m) FROM air_quality WHERE station = 's1' \
+             AND time >= 0 AND time < 240s GROUP BY time(90s)",
+        );
+        let rows = &r[0].rows;
+        for ((t, v), (want_t, want)) in rows.iter().zip([(0, 26.25), (90 * S, 48.75)]) {
+            assert_eq!(*t, want_t);
+            match v[0] {
+                Some(FieldValue::Float(x)) => assert!((x - want).abs() < 1e-9, "{x} vs {want}"),
+                ref other => panic!("{other:?}"),
+            }
+        }
+        // s2 is 5 at 0 s and 15 at 120 s: [0, 60) closes at the interpolated 10, (5 + 10) / 2
+        // = 7.5; the trapezoid from 60 s to 120 s goes to [120, 180), whose only point is at
+        // its start, so it gets no row (InfluxDB's reducer drops it too).
+        let r = one(
+            db,
+            "SELECT integral(pm25, 1m) FROM air_quality WHERE station = 's2' \
+             AND time >= 0 AND time < 180s GROUP BY time(1m)",
+        );
+        assert_eq!(r[0].rows, vec![(0, vec![f(7.5)])]);
+        // Beside another call, an integral's empty windows are null.
+        let r = one(
+            db,
+            "SELECT integral(pm25, 1m), count(pm25) FROM air_quality WHERE station = 's2' \
+             AND time >= 0 AND time < 180s GROUP BY time(1m)",
+        );
+        assert_eq!(r[0].rows[1], (60 * S, vec![None, i(0)]));
     });
 }
 
@@ -604,11 +754,25 @@ fn wildcard_and_regex_calls() {
         );
         assert_eq!(r[0].columns, ["time", "mean_pm25"]);
         assert_eq!(r[0].rows[0].1, vec![f(10.0)]);
-        // Each measurement gets its own fields.
+        // Over several measurements, each gets the fields of all (as InfluxDB 1.6 does),
+        // null where it lacks one.
         let r = one(db, "SELECT count(*) FROM /.*/");
         assert_eq!(r.len(), 2);
-        assert_eq!(r[0].columns, ["time", "count_no2", "count_pm25"]);
-        assert_eq!(r[0].rows[0].1, vec![i(4), i(7)]);
+        for s in &r {
+            assert_eq!(
+                s.columns,
+                [
+                    "time",
+                    "count_alarm",
+                    "count_label",
+                    "count_level",
+                    "count_no2",
+                    "count_pm25"
+                ]
+            );
+        }
+        assert_eq!(r[0].rows[0].1, vec![None, None, None, i(4), i(7)]);
+        assert_eq!(r[1].rows[0].1, vec![i(3), i(3), i(3), None, None]);
     });
 }
 

@@ -94,7 +94,7 @@ type Rows = Vec<(i64, Vec<Option<OwnedFieldValue>>)>;
 
 /// What `SELECT laeq[, n] FROM noise WHERE time in [min, max] [GROUP BY district]` with
 /// paging returns, from the model: per group, its series' points merged by time (series in
-/// key order among equal times).
+/// key order among equal times); with DESC, rows and the page's groups reversed.
 #[allow(clippy::too_many_arguments)]
 fn expected(
     model: &[BTreeMap<i64, (i64, Option<i64>)>],
@@ -133,11 +133,15 @@ fn expected(
         out.push((key, rows));
     }
     let out = out.into_iter().skip(soffset);
-    let out: Vec<_> = if slimit > 0 {
+    let mut out: Vec<_> = if slimit > 0 {
         out.take(slimit).collect()
     } else {
         out.collect()
     };
+    if desc {
+        // As InfluxDB: series paged in key order, the page's series then in reverse.
+        out.reverse();
+    }
     out.into_iter()
         .map(|(k, rows)| {
             let rows = rows.into_iter().skip(offset);

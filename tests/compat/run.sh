@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Compatibility tests: clients no one here wrote (the `influx` shell, the Python libraries
 # `influxdb` and `influxdb-client`) against the real `ganzhi serve`, once without and once with
-# --auth. Needs those clients installed (.ci/run installs them).
+# --auth; then InfluxQL answers compared with a real InfluxDB 1.x's (semantics.py). Needs those
+# clients and `influxd` installed (.ci/run installs them).
 #
 # Usage: tests/compat/run.sh [path/to/ganzhi]   (default: target/release/ganzhi if built,
 # else target/debug/ganzhi). Ends with "N passed, M failed"; exits 1 if any check failed.
@@ -87,6 +88,18 @@ run "influx shell, with auth" influx_shell.py
 run "python influxdb (1.x), with auth" influxdb_v1.py
 run "python influxdb-client (2.x write), with auth" influxdb_v2.py
 stop
+
+# InfluxQL semantics: the same statements to ganzhi and to a real InfluxDB 1.x, answers compared
+# (the script starts both servers itself).
+echo "== InfluxQL semantics against InfluxDB"
+if ! command -v influxd >/dev/null; then
+  echo "   missing: influxd (apt-get install influxdb)"
+  failed=$((failed + 1))
+elif python3 "$here/semantics.py" --ganzhi "$bin"; then
+  passed=$((passed + 1))
+else
+  failed=$((failed + 1))
+fi
 
 echo "compat: $passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -16,7 +16,8 @@
 //!   ([`crate::scan::plan_slices`]), so memory stays bounded however long the range;
 //!   otherwise the whole result is held, and refused up front beyond the point budget.
 //!
-//! Results are sorted by measurement, then by group tags. The emitter applies
+//! Results are sorted by measurement, then by group tags (both orders reversed with
+//! `ORDER BY time DESC`, as InfluxDB does). The emitter applies
 //! `SLIMIT`/`SOFFSET` to series and `OFFSET`/`LIMIT` to each series' rows, which come in
 //! time order or, with `ORDER BY time DESC`, reversed.
 //!
@@ -26,7 +27,7 @@
 //! stddev, and `mode`, `distinct`, `integral` and text or boolean fields, which keep their
 //! points) counts them against the point budget as it goes.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use super::aggregate::{Acc, Aggregate, Num};
 use super::emit::{Emitter, Flow};
@@ -80,12 +81,33 @@ pub(super) fn run_select(
         ));
     }
     let condition = s.condition_without_time();
-    for (db_name, measurement) in sources(engine, default_db, &s.sources)? {
+    let mut targets = sources(engine, default_db, &s.sources)?;
+    if s.order_desc {
+        // InfluxDB reverses the order of the measurements too.
+        targets.reverse();
+    }
+    // Over several measurements, `*` stands for all their fields and tags.
+    let star = if targets.len() > 1 && s.fields.iter().any(|f| has_wildcard(&f.expr)) {
+        let mut star = Star::default();
+        for (db_name, measurement) in &targets {
+            let database = engine.database(db_name).map_err(engine_err)?;
+            let t = Target::new(&database, measurement.clone());
+            star.tags.extend(t.tag_keys());
+            for (k, ty) in t.fields {
+                star.fields.entry(k).or_insert(ty);
+            }
+        }
+        Some(star)
+    } else {
+        None
+    };
+    for (db_name, measurement) in targets {
         if out.is_full() {
             break;
         }
         let database = engine.database(&db_name).map_err(engine_err)?;
-        let target = Target::new(&database, measurement);
+        let mut target = Target::new(&database, measurement);
+        target.star = star.clone();
         // `count(*)`, `mean(/re/)`: one call per matching field of this measurement.
         let expanded = expand_wildcard_calls(s, &target)?;
         let s = expanded.as_ref();
@@ -107,7 +129,11 @@ pub(super) fn run_select(
         match &shape {
             Shape::Raw => plan.raw(s, out)?,
             Shape::Aggregate(calls) => {
-                for mut series in plan.aggregate(s, calls)? {
+                let mut all = plan.aggregate(s, calls)?;
+                if s.order_desc {
+                    desc_series_order(&mut all, s);
+                }
+                for mut series in all {
                     if s.order_desc {
                         series.rows.reverse();
                     }
@@ -119,6 +145,33 @@ pub(super) fn run_select(
         }
     }
     Ok(())
+}
+
+/// Orders a statement's series (ascending key order, each with points in range) for
+/// `ORDER BY time DESC` as InfluxDB does: `SOFFSET`/`SLIMIT` pick the series in ascending
+/// order, and the picked series come out in reverse. The emitter then pages the result as
+/// usual: the skipped series first (it drops them), the picked ones reversed.
+fn desc_series_order<T>(series: &mut Vec<T>, s: &SelectStatement) {
+    let skip = (s.soffset as usize).min(series.len());
+    let end = match s.slimit {
+        0 => series.len(),
+        n => skip.saturating_add(n as usize).min(series.len()),
+    };
+    series.truncate(end);
+    series[skip..].reverse();
+}
+
+/// Whether `e` holds a `*` (alone or as a call's argument) or a call over `/regex/`.
+fn has_wildcard(e: &Expr) -> bool {
+    match e {
+        Expr::Wildcard { .. } => true,
+        Expr::Call { args, .. } => args
+            .iter()
+            .any(|a| matches!(a, Expr::RegexLiteral(_)) || has_wildcard(a)),
+        Expr::BinaryExpr { lhs, rhs, .. } => has_wildcard(lhs) || has_wildcard(rhs),
+        Expr::Paren(inner) => has_wildcard(inner),
+        _ => false,
+    }
 }
 
 fn has_call(e: &Expr) -> bool {
@@ -170,7 +223,7 @@ fn expand_wildcard_calls<'s>(
             "count" | "first" | "last" | "distinct" | "mode"
         );
         let prefix = f.alias.clone().unwrap_or_else(|| name.clone());
-        for (field, ty) in &target.fields {
+        for (field, ty) in target.star_fields() {
             let numeric = matches!(
                 ty,
                 FieldType::Float | FieldType::Integer | FieldType::Unsigned
@@ -250,6 +303,8 @@ enum Func {
     Agg(Aggregate),
     Mode,
     Distinct,
+    /// `count(distinct(field))`: how many distinct values.
+    CountDistinct,
     /// `integral(field[, unit])`, unit in nanoseconds.
     Integral(i64),
 }
@@ -377,7 +432,20 @@ fn call_of(name: &str, args: &[Expr], expr: &Expr) -> Result<Call, QueryError> {
     ) {
         arity(1..=1)?;
     }
-    let field = match &args[0] {
+    let (func, arg) = match (func, &args[0]) {
+        // count(distinct(field)), which InfluxDB also reads from `count(DISTINCT field)`.
+        (Func::Agg(Aggregate::Count), Expr::Call { name: inner, args }) if inner == "distinct" => {
+            if args.len() != 1 {
+                return Err(QueryError::Invalid(format!(
+                    "distinct function requires exactly one argument, got {}",
+                    args.len()
+                )));
+            }
+            (Func::CountDistinct, &args[0])
+        }
+        (func, arg) => (func, arg),
+    };
+    let field = match arg {
         Expr::VarRef { name, .. } => name.clone(),
         Expr::Call { name: inner, .. } => {
             return Err(QueryError::Unsupported(format!(
@@ -402,6 +470,16 @@ struct Target<'a> {
     database: &'a Database,
     measurement: String,
     fields: BTreeMap<String, FieldType>,
+    /// What `*` stands for when the statement reads several measurements: every source's
+    /// fields and tag keys, as InfluxDB expands it (columns a measurement lacks are null).
+    star: Option<Star>,
+}
+
+/// The fields and tag keys of all of a statement's measurements.
+#[derive(Clone, Default)]
+struct Star {
+    fields: BTreeMap<String, FieldType>,
+    tags: BTreeSet<String>,
 }
 
 impl<'a> Target<'a> {
@@ -415,6 +493,20 @@ impl<'a> Target<'a> {
             database,
             measurement,
             fields,
+            star: None,
+        }
+    }
+
+    /// The fields `*` expands to.
+    fn star_fields(&self) -> &BTreeMap<String, FieldType> {
+        self.star.as_ref().map_or(&self.fields, |s| &s.fields)
+    }
+
+    /// The tag keys `*` expands to.
+    fn star_tags(&self) -> BTreeSet<String> {
+        match &self.star {
+            Some(s) => s.tags.clone(),
+            None => self.tag_keys(),
         }
     }
 
@@ -755,12 +847,17 @@ impl Plan<'_> {
                 Expr::Wildcard { type_hint } => {
                     let mut names: Vec<(String, Expr)> = Vec::new();
                     if *type_hint != Some(VarType::Tag) {
-                        names.extend(target.fields.keys().map(|k| (k.clone(), Expr::var(k))));
+                        names.extend(
+                            target
+                                .star_fields()
+                                .keys()
+                                .map(|k| (k.clone(), Expr::var(k))),
+                        );
                     }
                     if *type_hint != Some(VarType::Field) {
                         names.extend(
                             target
-                                .tag_keys()
+                                .star_tags()
                                 .into_iter()
                                 .filter(|k| !self.group_keys.contains(k))
                                 .map(|k| (k.clone(), Expr::var(k))),
@@ -774,8 +871,17 @@ impl Plan<'_> {
         }
         let mut slots = Slots::new();
         let mut columns = Vec::with_capacity(items.len());
+        // The fields the columns read: a point holding any of them is a row (as in InfluxDB,
+        // even where a column's expression comes out null).
+        let mut selected_fields: Vec<usize> = Vec::new();
         for (_, e) in &items {
-            let ev = Eval::compile(e, &mut |n| Some(slots.slot(target, n)))?;
+            let ev = Eval::compile(e, &mut |n| {
+                let slot = slots.slot(target, n);
+                if slot < TAG_SLOT_BASE && !selected_fields.contains(&slot) {
+                    selected_fields.push(slot);
+                }
+                Some(slot)
+            })?;
             let uses_field = references(e, &|n| target.is_field(n));
             columns.push((ev, uses_field));
         }
@@ -811,6 +917,25 @@ impl Plan<'_> {
         let mut column_list = vec!["time".to_string()];
         column_list.extend(column_names(items.into_iter().map(|(n, _)| n).collect()));
         let mut row_slots: Vec<Option<Value>> = vec![None; slots.width()];
+        let mut groups: Vec<_> = groups.into_iter().collect();
+        if desc {
+            if s.soffset > 0 || s.slimit > 0 {
+                // SOFFSET/SLIMIT pick among the groups with points in range, in ascending
+                // order: find those first (a slice at a time, so memory stays bounded).
+                let want = s.soffset.saturating_add(s.slimit);
+                let mut picked = Vec::new();
+                for g in groups {
+                    if s.slimit > 0 && picked.len() as u64 >= want {
+                        break;
+                    }
+                    if self.has_points(&snapshot, &g.1, &wanted, &fids)? {
+                        picked.push(g);
+                    }
+                }
+                groups = picked;
+            }
+            desc_series_order(&mut groups, s);
+        }
         for (tags, members) in groups {
             if out.is_full() {
                 break;
@@ -862,18 +987,11 @@ impl Plan<'_> {
                     if filter.as_ref().is_some_and(|f| !f.truth(&row_slots)) {
                         continue;
                     }
-                    let mut any_field = false;
-                    let values: Vec<Option<Value>> = columns
-                        .iter()
-                        .map(|(ev, uses_field)| {
-                            let v = ev.value(&row_slots);
-                            any_field |= *uses_field && v.is_some();
-                            v
-                        })
-                        .collect();
-                    if !any_field {
+                    if !selected_fields.iter().any(|&f| row_slots[f].is_some()) {
                         continue;
                     }
+                    let values: Vec<Option<Value>> =
+                        columns.iter().map(|(ev, _)| ev.value(&row_slots)).collect();
                     match out.push(row.time, values)? {
                         Flow::More => {}
                         Flow::NextSeries => break 'group,
@@ -884,6 +1002,35 @@ impl Plan<'_> {
             out.finish()?;
         }
         Ok(())
+    }
+
+    /// Whether any of a group's series has a point in range (read a slice at a time).
+    fn has_points(
+        &self,
+        snapshot: &crate::database::Snapshot,
+        members: &[(SeriesId, TagSlots)],
+        wanted: &[(crate::batch::FieldId, FieldType)],
+        fids: &[crate::batch::FieldId],
+    ) -> Result<bool, QueryError> {
+        for (sid, _) in members {
+            let slices = crate::scan::plan_slices(
+                snapshot,
+                &[*sid],
+                fids,
+                self.range,
+                self.budget.slice_points(),
+            );
+            for slice in slices {
+                self.budget.check_time().map_err(engine_err)?;
+                if !crate::scan::read_series(snapshot, *sid, wanted, slice)
+                    .map_err(engine_err)?
+                    .is_empty()
+                {
+                    return Ok(true);
+                }
+            }
+        }
+        Ok(false)
     }
 
     fn aggregate(
@@ -960,6 +1107,26 @@ impl Plan<'_> {
             }
             for (tags, rows) in joined {
                 groups.insert(tags, rows.into_iter().collect());
+            }
+        }
+
+        // With fill(null), InfluxDB gives count() 0 in an empty window (before any
+        // arithmetic on it).
+        if self.window.is_some() && s.fill == Fill::Null {
+            let counts: Vec<usize> = (0..calls.len())
+                .filter(|&i| {
+                    matches!(
+                        calls[i].func,
+                        Func::Agg(Aggregate::Count) | Func::CountDistinct
+                    )
+                })
+                .collect();
+            for rows in groups.values_mut().filter(|_| !counts.is_empty()) {
+                for (_, values) in rows.iter_mut() {
+                    for &i in &counts {
+                        values[i].get_or_insert(FieldValue::Integer(0));
+                    }
+                }
             }
         }
 
@@ -1187,6 +1354,19 @@ impl Plan<'_> {
                             rows.push((t.unwrap_or(default_time), Some(v)));
                         }
                     }
+                    Some(w) if matches!(call.func, Func::Integral(_)) => {
+                        let Func::Integral(unit) = call.func else {
+                            unreachable!("matched above")
+                        };
+                        // Only the windows given an area have a row: InfluxDB does not fill
+                        // an integral's empty windows, whatever the fill.
+                        let areas = integral_per_window(&points, unit, &w)?;
+                        rows.extend(
+                            areas
+                                .into_iter()
+                                .map(|(i, a)| (w.start(i), Some(FieldValue::Float(a)))),
+                        );
+                    }
                     Some(w) => {
                         let mut start = 0;
                         for i in 0..w.count {
@@ -1274,25 +1454,46 @@ fn reduce(func: Func, points: &[(i64, Value)]) -> Result<Vec<(Option<i64>, Value
             )))
         }
         Func::Mode => {
-            // Most frequent value; a tie goes to the value seen first (earliest time).
-            let mut counts: HashMap<ValueKey, (usize, usize)> = HashMap::new();
-            for (i, (_, v)) in points.iter().enumerate() {
-                let e = counts.entry(ValueKey::of(v)).or_insert((0, i));
-                e.0 += 1;
+            // InfluxDB's rule, ties included: the points sorted by value (a stable sort keeps
+            // each value's points in time order), then one walk over the runs of equal values.
+            // A run takes the lead when it is longer than the leader's, or as long and begun
+            // no later than the leader's last point. A value seen once never leads unless it
+            // is the smallest.
+            let mut order: Vec<(ValueKey, i64, usize)> = points
+                .iter()
+                .enumerate()
+                .map(|(i, (t, v))| (ValueKey::of(v), *t, i))
+                .collect();
+            order.sort_by(|a, b| a.0.cmp(&b.0));
+            // (run length, index of its value, time of its last point) of the leader; (run
+            // length, value, time of its first point) of the current run.
+            let mut lead = (0usize, order[0].2, order[0].1);
+            let mut run = (0usize, &order[0].0, order[0].1);
+            for (key, t, i) in &order {
+                if key != run.1 {
+                    run = (1, key, *t);
+                    continue;
+                }
+                run.0 += 1;
+                if lead.0 > run.0 || (lead.0 == run.0 && run.2 > lead.2) {
+                    continue;
+                }
+                lead = (run.0, *i, *t);
             }
-            let (_, first) = counts
-                .values()
-                .copied()
-                .max_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)))
-                .unwrap_or((0, 0));
-            vec![(None, points[first].1.clone())]
+            vec![(None, points[lead.1].1.clone())]
+        }
+        Func::CountDistinct => {
+            let distinct: HashSet<ValueKey> = points.iter().map(|(_, v)| ValueKey::of(v)).collect();
+            vec![(None, FieldValue::Integer(distinct.len() as i64))]
         }
         Func::Distinct => {
-            let mut seen = BTreeMap::new();
-            for (_, v) in points {
-                seen.entry(ValueKey::of(v)).or_insert_with(|| v.clone());
-            }
-            seen.into_values().map(|v| (None, v)).collect()
+            // In order of first appearance, as InfluxDB lists them.
+            let mut seen = HashSet::new();
+            points
+                .iter()
+                .filter(|(_, v)| seen.insert(ValueKey::of(v)))
+                .map(|(_, v)| (None, v.clone()))
+                .collect()
         }
         Func::Integral(unit) => {
             if !numeric {
@@ -1316,6 +1517,62 @@ fn reduce(func: Func, points: &[(i64, Value)]) -> Result<Vec<(Option<i64>, Value
             vec![(None, FieldValue::Float(area))]
         }
     })
+}
+
+/// `integral()` per window as InfluxDB 1.x computes it: trapezoids between consecutive points
+/// (`points` in time order; of two at one time, the later counts); when the next point lies
+/// in a later window, the area up to the window's end is closed with a value interpolated
+/// toward it, and the trapezoid from that end to the point goes to the point's window (with
+/// any empty windows between). A window whose only point is its last, at its very start,
+/// gets no value. Returns the areas by window index.
+fn integral_per_window(
+    points: &[(i64, Value)],
+    unit: i64,
+    w: &Windows,
+) -> Result<BTreeMap<usize, f64>, QueryError> {
+    let mut areas = BTreeMap::new();
+    let Some(first) = points.first() else {
+        return Ok(areas);
+    };
+    let num = |v: &Value| {
+        Num::from_value(v).map(Num::as_f64).ok_or_else(|| {
+            QueryError::Invalid(format!(
+                "unsupported integral iterator type: {}",
+                type_name(v)
+            ))
+        })
+    };
+    let unit = unit as f64;
+    let (mut prev_t, mut prev_v) = (first.0, num(&first.1)?);
+    let mut window = w.index(prev_t);
+    let mut area = 0.0;
+    for (t, v) in &points[1..] {
+        let (t, v) = (*t, num(v)?);
+        if t == prev_t {
+            prev_v = v;
+            continue;
+        }
+        let at = w.index(t);
+        if at != window {
+            let end = w.start(window + 1);
+            if prev_t != end {
+                // InfluxDB's order of operations: slope, then the line at `end`.
+                let slope = (v - prev_v) / (t - prev_t) as f64;
+                let value = slope * (end - prev_t) as f64 + prev_v;
+                area += 0.5 * (value + prev_v) * ((end - prev_t) as f64 / unit);
+                (prev_t, prev_v) = (end, value);
+            }
+            areas.insert(window, area);
+            window = at;
+            area = 0.0;
+        }
+        area += 0.5 * (v + prev_v) * ((t - prev_t) as f64 / unit);
+        (prev_t, prev_v) = (t, v);
+    }
+    if prev_t != w.start(window) {
+        areas.insert(window, area);
+    }
+    Ok(areas)
 }
 
 fn aggregate_name(a: Aggregate) -> &'static str {
@@ -1499,17 +1756,58 @@ mod tests {
             .into_iter()
             .map(|(_, v)| v)
             .collect();
+        // In order of first appearance.
         assert_eq!(
             d,
             vec![
+                FieldValue::Float(3.0),
                 FieldValue::Float(1.0),
-                FieldValue::Float(2.0),
-                FieldValue::Float(3.0)
+                FieldValue::Float(2.0)
             ]
         );
-        let neg = [(0, FieldValue::Float(-2.0)), (1, FieldValue::Float(-1.0))];
+        let neg = [(0, FieldValue::Float(-1.0)), (1, FieldValue::Float(-2.0))];
         let d = reduce(Func::Distinct, &neg).unwrap();
-        assert_eq!(d[0].1, FieldValue::Float(-2.0));
+        assert_eq!(d[0].1, FieldValue::Float(-1.0));
+    }
+
+    /// Ties as InfluxDB 1.6 breaks them: each sequence's answer was read off a real
+    /// `influxd` (strings; the same for the integers 1, 2, 3 standing for a, b, c).
+    #[test]
+    fn mode_breaks_ties_as_influxdb_does() {
+        for (seq, want) in [
+            ("a a b b", "a"),
+            ("c a b", "a"),
+            ("b b a a", "b"),
+            ("c a a b b c", "c"),
+            ("b a c a c b", "c"),
+            ("a b c a b c", "c"),
+            ("b a b a c", "b"),
+            ("a b b a", "b"),
+        ] {
+            let pts: Vec<(i64, Value)> = seq
+                .split(' ')
+                .enumerate()
+                .map(|(i, v)| (i as i64, FieldValue::String(v.into())))
+                .collect();
+            let got = reduce(Func::Mode, &pts).unwrap();
+            assert_eq!(got, vec![(None, FieldValue::String(want.into()))], "{seq}");
+            let ints: Vec<(i64, Value)> = seq
+                .split(' ')
+                .enumerate()
+                .map(|(i, v)| {
+                    (
+                        i as i64,
+                        FieldValue::Integer(i64::from(v.as_bytes()[0] - b'a' + 1)),
+                    )
+                })
+                .collect();
+            let want = i64::from(want.as_bytes()[0] - b'a' + 1);
+            assert_eq!(
+                reduce(Func::Mode, &ints).unwrap(),
+                vec![(None, FieldValue::Integer(want))],
+                "{seq}"
+            );
+        }
     }
 
     #[test]
