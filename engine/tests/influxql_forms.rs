@@ -390,6 +390,73 @@ fn influxdb_counts_empty_windows_orders_desc_and_keeps_null_expression_rows() {
     });
 }
 
+/// One selector beside raw fields and tags: they take the selected point's values (its
+/// time, or its window's start), as in InfluxDB.
+#[test]
+fn a_selector_beside_fields_and_tags() {
+    both(|db| {
+        let r = one(db, "SELECT max(pm25), station, no2 FROM air_quality");
+        assert_eq!(r[0].columns, ["time", "max", "station", "no2"]);
+        assert_eq!(r[0].rows, vec![(60 * S, vec![f(100.0), s("s3"), None])]);
+        let r = one(
+            db,
+            "SELECT min(pm25), station FROM air_quality GROUP BY district",
+        );
+        assert_eq!(r[0].rows, vec![(0, vec![f(5.0), s("s2")])]);
+        assert_eq!(r[1].rows, vec![(60 * S, vec![f(100.0), s("s3")])]);
+        let r = one(
+            db,
+            "SELECT first(pm25), no2 * 10 AS x FROM air_quality WHERE station = 's1'",
+        );
+        assert_eq!(r[0].columns, ["time", "first", "x"]);
+        assert_eq!(r[0].rows, vec![(0, vec![f(10.0), i(10)])]);
+        let r = one(
+            db,
+            "SELECT last(pm25), station FROM air_quality WHERE district = 'd1' \
+             AND time >= 0 AND time < 240s GROUP BY time(2m)",
+        );
+        assert_eq!(
+            r[0].rows,
+            vec![
+                (0, vec![f(20.0), s("s1")]),
+                (120 * S, vec![f(40.0), s("s1")]),
+            ]
+        );
+        // A tie goes to the earliest point: 50 at 0 s (site a) and at 60 s (site b).
+        let r = one(db, "SELECT min(level), site FROM noise");
+        assert_eq!(r[0].rows, vec![(0, vec![f(50.0), s("a")])]);
+        // The median rank of 5 10 15 20 30 40 100 is the 4th: 20, s1's point at 60 s.
+        let r = one(db, "SELECT percentile(pm25, 50), station FROM air_quality");
+        assert_eq!(r[0].rows, vec![(60 * S, vec![f(20.0), s("s1")])]);
+        // An empty window is filled whole.
+        let r = one(
+            db,
+            "SELECT max(pm25), no2 FROM air_quality WHERE station = 's1' AND time >= 0 \
+             AND time < 300s GROUP BY time(2m) fill(0)",
+        );
+        assert_eq!(
+            r[0].rows,
+            vec![
+                (0, vec![f(20.0), i(2)]),
+                (120 * S, vec![f(40.0), i(4)]),
+                (240 * S, vec![f(0.0), i(0)]),
+            ]
+        );
+        assert!(matches!(
+            err(db, "SELECT max(pm25), min(pm25), station FROM air_quality"),
+            QueryError::Invalid(m) if m.contains("multiple selector functions")
+        ));
+        assert!(matches!(
+            err(db, "SELECT mean(pm25), station FROM air_quality"),
+            QueryError::Invalid(m) if m.contains("mixing aggregate and non-aggregate")
+        ));
+        assert!(matches!(
+            err(db, "SELECT max(label), site FROM noise"),
+            QueryError::Invalid(m) if m.contains("string")
+        ));
+    });
+}
+
 /// `integral()` per window closes each window with a value interpolated toward the next
 /// point, as InfluxDB does: s1 is 10, 20, 30, 40 at 0, 60, 120, 180 s. Window [0, 90):
 /// 15 + (20 + 25) / 2 · 0.5 = 26.25 value·min; [90, 180): (25 + 30) / 2 · 0.5 + 35 = 48.75;

@@ -148,6 +148,13 @@ def statements() -> list[str]:
         f"SELECT max(pm25) FROM air WHERE {r}",
         f"SELECT min(pm25) FROM air WHERE {r} GROUP BY district",
         f"SELECT max(pm25), station FROM air WHERE {r}",
+        f"SELECT min(pm25), aqi, status, station FROM air WHERE {r} GROUP BY district",
+        f"SELECT first(pm25), aqi * 2 FROM air WHERE {r} GROUP BY time(1h), district",
+        f"SELECT last(aqi) AS a, pm25 AS p FROM air WHERE station = 'a3' AND {r} "
+        f"GROUP BY time(40m) fill(none)",
+        f"SELECT percentile(pm25, 80), station FROM air WHERE {r} GROUP BY time(2h)",
+        f"SELECT max(kw), pf, feeder FROM power WHERE {r} GROUP BY time(1h) ORDER BY time DESC",
+        f"SELECT max(pm25), min(pm25), station FROM air WHERE {r}",
         f"SELECT top(pm25, 3) FROM air WHERE {r}",
         f"SELECT bottom(pm25, 2) FROM air WHERE {r} GROUP BY district",
         f"SELECT last(pm25) FROM air WHERE {r} GROUP BY station",
@@ -224,9 +231,10 @@ def statements() -> list[str]:
 
 
 # Statements whose answers differ from InfluxDB's on purpose or for want of a feature: their
-# differences are printed but do not fail the run.
+# differences are printed but do not fail the run. (Not listed because not asked: which of
+# several points of equal value a percentile() beside fields picks; InfluxDB's unstable sort
+# leaves that open, ganzhi takes the earliest. The corpus avoids such ties.)
 KNOWN = {
-    "max(pm25), station": "not yet: a selector beside raw fields or tags",
     "top(": "top() is not implemented (not among issue 4's functions)",
     "bottom(": "bottom() is not implemented (not among issue 4's functions)",
     "time(0s)": "deliberate: GROUP BY time(0s) is an error, InfluxDB ignores it "

@@ -128,20 +128,30 @@ pub(super) fn run_select(
         };
         match &shape {
             Shape::Raw => plan.raw(s, out)?,
-            Shape::Aggregate(calls) => {
-                let mut all = plan.aggregate(s, calls)?;
-                if s.order_desc {
-                    desc_series_order(&mut all, s);
-                }
-                for mut series in all {
-                    if s.order_desc {
-                        series.rows.reverse();
-                    }
-                    if out.series(series)? == Flow::Done {
-                        break;
-                    }
-                }
+            Shape::Aggregate(calls) => emit_aggregates(plan.aggregate(s, calls)?, s, out)?,
+            Shape::SelectorWithFields(call) => {
+                emit_aggregates(plan.selector_with_fields(s, call)?, s, out)?
             }
+        }
+    }
+    Ok(())
+}
+
+/// Sends a statement's aggregate series, in InfluxDB's order for `ORDER BY time DESC`.
+fn emit_aggregates(
+    mut all: Vec<ResultSeries>,
+    s: &SelectStatement,
+    out: &mut Emitter<'_, '_>,
+) -> Result<(), QueryError> {
+    if s.order_desc {
+        desc_series_order(&mut all, s);
+    }
+    for mut series in all {
+        if s.order_desc {
+            series.rows.reverse();
+        }
+        if out.series(series)? == Flow::Done {
+            break;
         }
     }
     Ok(())
@@ -287,6 +297,8 @@ pub(super) fn database_name<'a>(
 enum Shape {
     Raw,
     Aggregate(Vec<Call>),
+    /// One selector beside raw fields and tags, which take the selected point's values.
+    SelectorWithFields(Call),
 }
 
 /// One distinct aggregate call.
@@ -329,6 +341,22 @@ impl Shape {
             return Ok(Shape::Raw);
         }
         if raw {
+            let selectors = calls.iter().filter(|c| c.func.is_selector()).count();
+            let plain = |e: &Expr| !has_call(e) && !has_wildcard(e);
+            if calls.len() == 1
+                && selectors == 1
+                && s.fields
+                    .iter()
+                    .all(|f| matches!(f.expr, Expr::Call { .. }) || plain(&f.expr))
+            {
+                return Ok(Shape::SelectorWithFields(calls.remove(0)));
+            }
+            if calls.len() > 1 && selectors == calls.len() {
+                return Err(QueryError::Invalid(
+                    "mixing multiple selector functions with tags or fields is not supported"
+                        .into(),
+                ));
+            }
             return Err(QueryError::Invalid(
                 "mixing aggregate and non-aggregate queries is not supported".into(),
             ));
@@ -1031,6 +1059,197 @@ impl Plan<'_> {
             }
         }
         Ok(false)
+    }
+
+    /// `SELECT max(f), g, tag …`: one selector beside raw fields and tags, which take their
+    /// values from the point the selector picks (per group and window), as in InfluxDB. Ties
+    /// go to the earliest point (min, max, percentile), or the first series in key order.
+    /// The row's time is the point's, or its window's start under `GROUP BY time`.
+    fn selector_with_fields(
+        &self,
+        s: &SelectStatement,
+        call: &Call,
+    ) -> Result<Vec<ResultSeries>, QueryError> {
+        let target = self.target;
+        let Func::Agg(agg) = call.func else {
+            return Err(QueryError::Engine(format!(
+                "{:?} is not a selector",
+                call.func
+            )));
+        };
+        if !target.is_field(&call.field) {
+            return Ok(Vec::new()); // an unknown field: nothing, as in InfluxDB
+        }
+        let mut slots = Slots::new();
+        let call_slot = slots.slot(target, &call.field);
+        // Each column: the selector's value (None) or an expression over the point's slots.
+        let mut cols: Vec<Option<Eval>> = Vec::with_capacity(s.fields.len());
+        let mut names = Vec::with_capacity(s.fields.len());
+        for f in &s.fields {
+            names.push(f.alias.clone().unwrap_or_else(|| expr_name(&f.expr)));
+            cols.push(match &f.expr {
+                Expr::Call { .. } => None,
+                e => Some(Eval::compile(e, &mut |n| Some(slots.slot(target, n)))?),
+            });
+        }
+        let mut filter = match self.filter {
+            Some(f) => Some(Eval::compile(f, &mut |n| Some(slots.slot(target, n)))?),
+            None => None,
+        };
+        for ev in cols.iter_mut().flatten() {
+            slots.finish(ev);
+        }
+        if let Some(f) = &mut filter {
+            slots.finish(f);
+        }
+        let ScanFields {
+            wanted,
+            fids,
+            positions,
+        } = self.scan_fields(&slots);
+        let window_of = |t: i64| match self.window {
+            None => 0,
+            Some((interval, offset)) => super::window::start_of(t, interval, offset),
+        };
+        let numeric_only = !matches!(agg, Aggregate::First | Aggregate::Last);
+        // A candidate: the point's time, its value (and as a number), the other columns.
+        type Pick = (i64, Value, f64, Vec<Option<Value>>);
+        let better = |new: &Pick, old: &Pick| match agg {
+            Aggregate::Max => new.2 > old.2 || (new.2 == old.2 && new.0 < old.0),
+            Aggregate::Min => new.2 < old.2 || (new.2 == old.2 && new.0 < old.0),
+            Aggregate::First => new.0 < old.0,
+            _ => new.0 > old.0, // last
+        };
+        let snapshot = target.database.snapshot();
+        let mut row_slots: Vec<Option<Value>> = vec![None; slots.width()];
+        let (mut lo, mut hi) = (i64::MAX, i64::MIN);
+        let mut groups: Vec<(Tags, BTreeMap<i64, Vec<Pick>>)> = Vec::new();
+        for (tags, members) in self.groups(&slots) {
+            // Per window: the best point so far, or (percentile) every point.
+            let mut picks: BTreeMap<i64, Vec<Pick>> = BTreeMap::new();
+            for (sid, tag_slots) in &members {
+                slots.bind_tags(tag_slots, &mut row_slots);
+                let slices = crate::scan::plan_slices(
+                    &snapshot,
+                    &[*sid],
+                    &fids,
+                    self.range,
+                    self.budget.slice_points(),
+                );
+                for slice in slices {
+                    self.budget.check_time().map_err(engine_err)?;
+                    let rows = crate::scan::read_series(&snapshot, *sid, &wanted, slice)
+                        .map_err(engine_err)?;
+                    let mut kept = 0u64;
+                    for row in rows {
+                        Slots::bind_row(&positions, &row, &mut row_slots);
+                        if filter.as_ref().is_some_and(|f| !f.truth(&row_slots)) {
+                            continue;
+                        }
+                        let Some(value) = row_slots[call_slot].clone() else {
+                            continue;
+                        };
+                        let num = match Num::from_value(&value) {
+                            Some(n) => n.as_f64(),
+                            None if numeric_only => {
+                                return Err(QueryError::Invalid(format!(
+                                    "unsupported {} iterator type: {}",
+                                    aggregate_name(agg),
+                                    type_name(&value)
+                                )))
+                            }
+                            None => 0.0,
+                        };
+                        lo = lo.min(row.time);
+                        hi = hi.max(row.time);
+                        let aux = cols
+                            .iter()
+                            .map(|c| c.as_ref().and_then(|e| e.value(&row_slots)))
+                            .collect();
+                        let pick = (row.time, value, num, aux);
+                        let slot = picks.entry(window_of(row.time)).or_default();
+                        if matches!(agg, Aggregate::Percentile(_)) {
+                            slot.push(pick);
+                            kept += 1;
+                        } else if slot.first().is_none_or(|old| better(&pick, old)) {
+                            *slot = vec![pick];
+                        }
+                    }
+                    self.budget.add_points(kept).map_err(engine_err)?;
+                }
+            }
+            groups.push((tags, picks));
+        }
+        let windows = match self.window {
+            None => None,
+            Some((interval, offset)) => {
+                let min = if self.range.min == i64::MIN {
+                    lo
+                } else {
+                    self.range.min
+                };
+                let max = if self.range.max == i64::MAX {
+                    hi
+                } else {
+                    self.range.max
+                };
+                match Windows::new(interval, offset, min, max) {
+                    Some(w) => Some(w),
+                    None => return Ok(Vec::new()),
+                }
+            }
+        };
+        let mut columns = vec!["time".to_string()];
+        columns.extend(column_names(names));
+        let mut out = Vec::new();
+        for (tags, mut picks) in groups {
+            let mut chosen = |key: i64| -> Option<Pick> {
+                let mut all = picks.remove(&key)?;
+                if let Aggregate::Percentile(p) = agg {
+                    if all.is_empty() || !(p > 0.0 && p <= 100.0) {
+                        return None;
+                    }
+                    // InfluxDB's rank: floor(n · p / 100 + 0.5) − 1, clamped; equal values by time.
+                    let n = all.len() as f64;
+                    let i = ((n * p / 100.0 + 0.5).floor() as i64 - 1).clamp(0, n as i64 - 1);
+                    all.sort_by(|a, b| a.2.total_cmp(&b.2).then(a.0.cmp(&b.0)));
+                    return all.into_iter().nth(i as usize);
+                }
+                all.pop()
+            };
+            let row_of = |(_, value, _, aux): Pick| -> Vec<Option<Value>> {
+                aux.into_iter()
+                    .zip(&cols)
+                    .map(|(v, c)| if c.is_none() { Some(value.clone()) } else { v })
+                    .collect()
+            };
+            let mut rows: Rows = match windows {
+                None => chosen(0).map(|p| (p.0, row_of(p))).into_iter().collect(),
+                Some(w) => (0..w.count)
+                    .map(|i| {
+                        let start = w.start(i);
+                        let values = match chosen(start) {
+                            Some(p) => row_of(p),
+                            None => vec![None; cols.len()],
+                        };
+                        (start, values)
+                    })
+                    .collect(),
+            };
+            if windows.is_some() {
+                fill(&mut rows, s.fill);
+            }
+            if rows.iter().all(|(_, v)| v.iter().all(Option::is_none)) {
+                continue;
+            }
+            out.push(ResultSeries {
+                name: target.measurement.clone(),
+                tags,
+                columns: columns.clone(),
+                rows,
+            });
+        }
+        Ok(out)
     }
 
     fn aggregate(
