@@ -116,7 +116,11 @@ fn naive(
                 (FieldValue::Float(m), t0)
             }
             Aggregate::Percentile(p) => {
-                let i = ((n as f64 * p / 100.0 + 0.5).floor() as i64 - 1).clamp(0, n as i64 - 1);
+                let i = (n as f64 * p / 100.0 + 0.5).floor() as i64 - 1;
+                if i < 0 {
+                    return None; // InfluxDB answers null below the first value
+                }
+                let i = i.min(n as i64 - 1);
                 // A selector: the chosen point's time (equal values rank by time).
                 let mut by_value = pts.to_vec();
                 by_value.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));

@@ -240,6 +240,36 @@ fn fills() {
              AND time < 180s GROUP BY time(1m) fill(0)",
         );
         assert_eq!(r[0].rows[1], (60 * S, vec![i(0)]));
+        // The fill applies to the calls' values, before arithmetic: 0 · 2 + 1.
+        let r = one(
+            db,
+            "SELECT mean(pm25) * 2 + 1 FROM air_quality WHERE station = 's2' AND time >= 0 \
+             AND time < 180s GROUP BY time(1m) fill(0)",
+        );
+        assert_eq!(r[0].rows[1], (60 * S, vec![f(1.0)]));
+        // And in output order: under DESC, fill(previous) takes the later window's value.
+        let r = one(
+            db,
+            "SELECT mean(pm25) FROM air_quality WHERE station = 's2' AND time >= 0 \
+             AND time < 180s GROUP BY time(1m) fill(previous) ORDER BY time DESC",
+        );
+        assert_eq!(
+            r[0].rows,
+            vec![
+                (120 * S, vec![f(15.0)]),
+                (60 * S, vec![f(15.0)]),
+                (0, vec![f(5.0)]),
+            ]
+        );
+        // fill(linear) of an integer truncates the line's value, in output order: under
+        // DESC, from 3 at 120 s to 2 at 40 s, 80 s is 2.5, so 2.
+        let r = one(
+            db,
+            "SELECT max(no2) FROM air_quality WHERE station = 's1' AND time >= 0 \
+             AND time < 200s GROUP BY time(40s) fill(linear) ORDER BY time DESC",
+        );
+        let at_80: Vec<_> = r[0].rows.iter().filter(|r| r.0 == 80 * S).collect();
+        assert_eq!(at_80, vec![&(80 * S, vec![i(2)])]);
     });
 }
 

@@ -509,13 +509,7 @@ impl Acc {
             }
             Aggregate::Percentile(p) => {
                 let v = &mut self.values;
-                if v.is_empty() || !(p > 0.0 && p <= 100.0) {
-                    return None;
-                }
-                // InfluxDB: index = floor(n * p / 100 + 0.5) - 1, clamped; found by selection.
-                let n = v.len() as f64;
-                let i = ((n * p / 100.0 + 0.5).floor() as i64 - 1).clamp(0, v.len() as i64 - 1);
-                let i = i as usize;
+                let i = percentile_rank(v.len(), p)?;
                 let (x, time) = if self.keep_times && self.times.len() == v.len() {
                     // Select among the points, so the chosen value keeps its time; points
                     // of equal value rank by time (InfluxDB leaves that order unspecified).
@@ -544,6 +538,18 @@ impl Acc {
     }
 }
 
+/// The rank (0-based, in value order) of the `p`th percentile of `n` values, as InfluxDB
+/// computes it: `floor(n · p / 100 + 0.5) − 1`. None when that falls before the first value
+/// (a small `p` over few values: InfluxDB answers null), for no values, and for `p` outside
+/// (0, 100].
+pub fn percentile_rank(n: usize, p: f64) -> Option<usize> {
+    if n == 0 || !(p > 0.0 && p <= 100.0) {
+        return None;
+    }
+    let i = (n as f64 * p / 100.0 + 0.5).floor() as i64 - 1;
+    usize::try_from(i).ok().map(|i| i.min(n - 1))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -554,6 +560,19 @@ mod tests {
             a.add(t, Num::F(v));
         }
         a
+    }
+
+    #[test]
+    fn percentile_ranks_as_influxdb_computes_them() {
+        assert_eq!(percentile_rank(6, 50.0), Some(2));
+        assert_eq!(percentile_rank(4, 100.0), Some(3));
+        assert_eq!(percentile_rank(3, 20.0), Some(0));
+        // Below the first value: null, as InfluxDB answers (read off influxd 1.6).
+        assert_eq!(percentile_rank(1, 5.0), None);
+        assert_eq!(percentile_rank(3, 10.0), None);
+        assert_eq!(percentile_rank(0, 50.0), None);
+        assert_eq!(percentile_rank(5, 0.0), None);
+        assert_eq!(percentile_rank(5, 101.0), None);
     }
 
     #[test]

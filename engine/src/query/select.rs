@@ -137,7 +137,8 @@ pub(super) fn run_select(
     Ok(())
 }
 
-/// Sends a statement's aggregate series, in InfluxDB's order for `ORDER BY time DESC`.
+/// Sends a statement's aggregate series (each one's rows already in output order), in
+/// InfluxDB's order of series for `ORDER BY time DESC`.
 fn emit_aggregates(
     mut all: Vec<ResultSeries>,
     s: &SelectStatement,
@@ -146,10 +147,7 @@ fn emit_aggregates(
     if s.order_desc {
         desc_series_order(&mut all, s);
     }
-    for mut series in all {
-        if s.order_desc {
-            series.rows.reverse();
-        }
+    for series in all {
         if out.series(series)? == Flow::Done {
             break;
         }
@@ -1206,14 +1204,10 @@ impl Plan<'_> {
             let mut chosen = |key: i64| -> Option<Pick> {
                 let mut all = picks.remove(&key)?;
                 if let Aggregate::Percentile(p) = agg {
-                    if all.is_empty() || !(p > 0.0 && p <= 100.0) {
-                        return None;
-                    }
-                    // InfluxDB's rank: floor(n · p / 100 + 0.5) − 1, clamped; equal values by time.
-                    let n = all.len() as f64;
-                    let i = ((n * p / 100.0 + 0.5).floor() as i64 - 1).clamp(0, n as i64 - 1);
+                    // InfluxDB's rank; equal values by time.
+                    let i = super::aggregate::percentile_rank(all.len(), p)?;
                     all.sort_by(|a, b| a.2.total_cmp(&b.2).then(a.0.cmp(&b.0)));
-                    return all.into_iter().nth(i as usize);
+                    return all.into_iter().nth(i);
                 }
                 all.pop()
             };
@@ -1236,6 +1230,10 @@ impl Plan<'_> {
                     })
                     .collect(),
             };
+            // In output order, then filled in that order (as `aggregate` does).
+            if s.order_desc {
+                rows.reverse();
+            }
             if windows.is_some() {
                 fill(&mut rows, s.fill);
             }
@@ -1364,17 +1362,23 @@ impl Plan<'_> {
                 .enumerate()
                 .all(|(i, e)| matches!(e, Eval::Slot(j) if *j == i));
         let mut out = Vec::with_capacity(groups.len());
-        for (tags, rows) in groups {
-            let mut rows: Rows = if identity {
+        for (tags, mut rows) in groups {
+            // Rows in output order; then fill, in that order (fill(previous) under DESC takes
+            // the later window's value), on the calls' values before any arithmetic, as
+            // InfluxDB fills (`first(v) * 2 + 1` with fill(0) gives 1).
+            if s.order_desc {
+                rows.reverse();
+            }
+            if self.window.is_some() {
+                fill(&mut rows, s.fill);
+            }
+            let rows: Rows = if identity {
                 rows
             } else {
                 rows.into_iter()
                     .map(|(t, v)| (t, exprs.iter().map(|e| e.value(&v)).collect()))
                     .collect()
             };
-            if self.window.is_some() {
-                fill(&mut rows, s.fill);
-            }
             if rows.is_empty() {
                 continue;
             }
@@ -1895,18 +1899,21 @@ fn fill(rows: &mut Rows, mode: Fill) {
                     if b == a + 1 {
                         continue;
                     }
-                    let (ta, tb) = (rows[a].0 as f64, rows[b].0 as f64);
+                    let (ta, tb) = (rows[a].0, rows[b].0);
                     let (va, vb) = (rows[a].1[c].clone(), rows[b].1[c].clone());
+                    // InfluxDB's line, in output order: slope · elapsed + start (an integer
+                    // column truncates the whole).
+                    let line =
+                        |t: i64, x: f64, y: f64| (y - x) / (tb - ta) as f64 * (t - ta) as f64 + x;
                     for row in &mut rows[a + 1..b] {
-                        let frac = (row.0 as f64 - ta) / (tb - ta);
                         row.1[c] = match (&va, &vb) {
                             (Some(FieldValue::Integer(x)), Some(FieldValue::Integer(y))) => {
-                                Some(FieldValue::Integer(x + ((*y - *x) as f64 * frac) as i64))
+                                Some(FieldValue::Integer(line(row.0, *x as f64, *y as f64) as i64))
                             }
                             (Some(x), Some(y)) => match (Num::from_value(x), Num::from_value(y)) {
-                                (Some(x), Some(y)) => Some(FieldValue::Float(
-                                    x.as_f64() + (y.as_f64() - x.as_f64()) * frac,
-                                )),
+                                (Some(x), Some(y)) => {
+                                    Some(FieldValue::Float(line(row.0, x.as_f64(), y.as_f64())))
+                                }
                                 _ => None,
                             },
                             _ => None,
