@@ -336,6 +336,8 @@ def random_statements(n: int, seed: int) -> list[str]:
                 sel.append(f"percentile({field}, {rnd.choice([50, 90, 99])})")
             if rnd.random() < 0.2:
                 sel = [f"{sel[0]} * 2 + 1"]
+            if rnd.random() < 0.15 and call in ("min", "max", "first", "last"):
+                sel = [f"{call}({field})", rnd.choice(["station", "status", "aqi", "ok"])]
         else:
             sel = rnd.sample(["pm25", "aqi", "status", "ok", "station", "pm25 / 2"],
                              rnd.randrange(1, 4))
@@ -458,9 +460,9 @@ def main():
     ap.add_argument("--influxd", default="influxd")
     ap.add_argument("--show", type=int, default=0, help="print the first N answers whole")
     ap.add_argument("--only", default="", help="run only statements containing this text")
-    ap.add_argument("--random", type=int, default=200,
-                    help="also compare this many generated statements (default 200)")
-    ap.add_argument("--seed", type=int, default=4, help="seed of the generated statements")
+    ap.add_argument("--random", type=int, default=1000,
+                    help="also compare this many generated statements (default 1000)")
+    ap.add_argument("--seed", type=int, default=33, help="seed of the generated statements")
     args = ap.parse_args()
 
     body = dataset()

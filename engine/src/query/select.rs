@@ -1234,8 +1234,8 @@ impl Plan<'_> {
             if s.order_desc {
                 rows.reverse();
             }
-            if windows.is_some() {
-                fill(&mut rows, s.fill);
+            if let Some(w) = windows {
+                fill(&mut rows, s.fill, w.interval);
             }
             if rows.iter().all(|(_, v)| v.iter().all(Option::is_none)) {
                 continue;
@@ -1369,8 +1369,8 @@ impl Plan<'_> {
             if s.order_desc {
                 rows.reverse();
             }
-            if self.window.is_some() {
-                fill(&mut rows, s.fill);
+            if let Some((interval, _)) = self.window {
+                fill(&mut rows, s.fill, interval);
             }
             let rows: Rows = if identity {
                 rows
@@ -1851,7 +1851,7 @@ impl ValueKey {
 }
 
 /// `fill(..)` over one series' windows (rows in time order).
-fn fill(rows: &mut Rows, mode: Fill) {
+fn fill(rows: &mut Rows, mode: Fill, interval: i64) {
     match mode {
         Fill::Null => {}
         Fill::None => rows.retain(|(_, v)| v.iter().any(Option::is_some)),
@@ -1899,12 +1899,15 @@ fn fill(rows: &mut Rows, mode: Fill) {
                     if b == a + 1 {
                         continue;
                     }
-                    let (ta, tb) = (rows[a].0, rows[b].0);
+                    // InfluxDB's line, in output order, over window numbers (times divided
+                    // by the interval, as it divides them): slope · elapsed + start, an
+                    // integer column truncating the whole.
+                    let k = |t: i64| t / interval.max(1);
+                    let (ka, kb) = (k(rows[a].0), k(rows[b].0));
                     let (va, vb) = (rows[a].1[c].clone(), rows[b].1[c].clone());
-                    // InfluxDB's line, in output order: slope · elapsed + start (an integer
-                    // column truncates the whole).
-                    let line =
-                        |t: i64, x: f64, y: f64| (y - x) / (tb - ta) as f64 * (t - ta) as f64 + x;
+                    let line = |t: i64, x: f64, y: f64| {
+                        (y - x) / (kb - ka) as f64 * (k(t) - ka) as f64 + x
+                    };
                     for row in &mut rows[a + 1..b] {
                         row.1[c] = match (&va, &vb) {
                             (Some(FieldValue::Integer(x)), Some(FieldValue::Integer(y))) => {
@@ -1952,17 +1955,17 @@ mod tests {
             (30, vec![i(7)]),
         ];
         let mut rows = base.clone();
-        fill(&mut rows, Fill::Linear);
+        fill(&mut rows, Fill::Linear, 10);
         assert_eq!(rows[1].1[0], i(3));
         assert_eq!(rows[2].1[0], i(5));
         let mut rows = base.clone();
-        fill(&mut rows, Fill::Previous);
+        fill(&mut rows, Fill::Previous, 10);
         assert_eq!(rows[2].1[0], i(1));
         let mut rows = base.clone();
-        fill(&mut rows, Fill::Number(-1.0));
+        fill(&mut rows, Fill::Number(-1.0), 10);
         assert_eq!(rows[1].1[0], i(-1));
         let mut rows = base;
-        fill(&mut rows, Fill::None);
+        fill(&mut rows, Fill::None, 10);
         assert_eq!(rows.len(), 2);
     }
 
