@@ -261,6 +261,43 @@ fn fills() {
                 (0, vec![f(5.0)]),
             ]
         );
+        // A window with points keeps its row under fill(none) even where stddev is null (one
+        // point), and so does the series; other fills leave such a null alone.
+        let r = one(
+            db,
+            "SELECT stddev(pm25) FROM air_quality WHERE station = 's2' AND time >= 0 \
+             AND time < 180s GROUP BY time(1m) fill(none)",
+        );
+        assert_eq!(r[0].rows, vec![(0, vec![None]), (120 * S, vec![None])]);
+        let r = one(
+            db,
+            "SELECT stddev(pm25) FROM air_quality WHERE station = 's2' AND time >= 0 \
+             AND time < 180s GROUP BY time(1m) fill(3)",
+        );
+        assert_eq!(
+            r[0].rows,
+            vec![
+                (0, vec![None]),
+                (60 * S, vec![f(3.0)]),
+                (120 * S, vec![None])
+            ]
+        );
+        // A percentile below its first rank is a missing value instead: filled (beside a
+        // count that keeps the series, as InfluxDB showed with sum(); a column without any
+        // value takes an integral fill number as an integer).
+        let r = one(
+            db,
+            "SELECT count(pm25), percentile(pm25, 5) FROM air_quality WHERE station = 's2' \
+             AND time >= 0 AND time < 180s GROUP BY time(1m) fill(3)",
+        );
+        assert_eq!(
+            r[0].rows,
+            vec![
+                (0, vec![i(1), i(3)]),
+                (60 * S, vec![i(3), i(3)]),
+                (120 * S, vec![i(1), i(3)]),
+            ]
+        );
         // fill(linear) of an integer truncates the line's value, in output order: under
         // DESC, from 3 at 120 s to 2 at 40 s, 80 s is 2.5, so 2.
         let r = one(
@@ -470,6 +507,23 @@ fn a_selector_beside_fields_and_tags() {
                 (0, vec![f(20.0), i(2)]),
                 (120 * S, vec![f(40.0), i(4)]),
                 (240 * S, vec![f(0.0), i(0)]),
+            ]
+        );
+        // fill(linear) interpolates the selector only; the other columns stay null.
+        let r = one(
+            db,
+            "SELECT first(pm25), no2 FROM air_quality WHERE station = 's1' AND time >= 0 \
+             AND time < 240s GROUP BY time(40s) fill(linear)",
+        );
+        assert_eq!(
+            r[0].rows,
+            vec![
+                (0, vec![f(10.0), i(1)]),
+                (40 * S, vec![f(20.0), i(2)]),
+                (80 * S, vec![f(25.0), None]),
+                (120 * S, vec![f(30.0), i(3)]),
+                (160 * S, vec![f(40.0), i(4)]),
+                (200 * S, vec![None, None]),
             ]
         );
         assert!(matches!(

@@ -226,10 +226,10 @@ impl Acc {
                 return; // counted and summed, never a min, max, first or last
             }
         }
-        if self.min.is_none_or(|(m, _)| v.cmp(m) == Ordering::Less) {
+        if beats(Ordering::Less, (v, t), self.min) {
             self.min = Some((v, t));
         }
-        if self.max.is_none_or(|(m, _)| v.cmp(m) == Ordering::Greater) {
+        if beats(Ordering::Greater, (v, t), self.max) {
             self.max = Some((v, t));
         }
         if self.first.is_none_or(|(ft, _)| t < ft) {
@@ -270,7 +270,7 @@ impl Acc {
                         }
                     }
                     let min = lo_v.num();
-                    if self.min.is_none_or(|(m, _)| min.cmp(m) == Ordering::Less) {
+                    if beats(Ordering::Less, (min, times[lo]), self.min) {
                         self.min = Some((min, times[lo]));
                     }
                 }
@@ -283,10 +283,7 @@ impl Acc {
                         }
                     }
                     let max = hi_v.num();
-                    if self
-                        .max
-                        .is_none_or(|(m, _)| max.cmp(m) == Ordering::Greater)
-                    {
+                    if beats(Ordering::Greater, (max, times[hi]), self.max) {
                         self.max = Some((max, times[hi]));
                     }
                 }
@@ -384,20 +381,14 @@ impl Acc {
         self.sum_i += o.sum_i;
         self.is_float |= o.is_float;
         self.is_unsigned |= o.is_unsigned;
-        if let Some((v, t)) = o.min {
-            if self
-                .min
-                .is_none_or(|(m, mt)| v.cmp(m) == Ordering::Less || (v == m && t < mt))
-            {
-                self.min = Some((v, t));
+        if let Some(p) = o.min {
+            if beats(Ordering::Less, p, self.min) {
+                self.min = Some(p);
             }
         }
-        if let Some((v, t)) = o.max {
-            if self
-                .max
-                .is_none_or(|(m, mt)| v.cmp(m) == Ordering::Greater || (v == m && t < mt))
-            {
-                self.max = Some((v, t));
+        if let Some(p) = o.max {
+            if beats(Ordering::Greater, p, self.max) {
+                self.max = Some(p);
             }
         }
         if let Some((t, v)) = o.first {
@@ -536,6 +527,16 @@ impl Acc {
             }
         })
     }
+}
+
+/// Whether the point `(v, t)` should replace `best` as a minimum (`want` = `Less`) or maximum
+/// (`Greater`): a better value, or an equal one earlier, as InfluxDB breaks ties (series are
+/// fed one after another into a group's accumulator, so times do not arrive in order).
+fn beats(want: Ordering, (v, t): (Num, i64), best: Option<(Num, i64)>) -> bool {
+    best.is_none_or(|(m, mt)| match v.cmp(m) {
+        Ordering::Equal => t < mt,
+        o => o == want,
+    })
 }
 
 /// The rank (0-based, in value order) of the `p`th percentile of `n` values, as InfluxDB

@@ -1235,7 +1235,18 @@ impl Plan<'_> {
                 rows.reverse();
             }
             if let Some(w) = windows {
-                fill(&mut rows, s.fill, w.interval);
+                if s.fill == Fill::Linear {
+                    // InfluxDB interpolates the selector's values only.
+                    let c = cols.iter().position(Option::is_none).unwrap_or(0);
+                    let mut column: Rows =
+                        rows.iter().map(|(t, v)| (*t, vec![v[c].clone()])).collect();
+                    fill(&mut column, Fill::Linear, w.interval);
+                    for (row, (_, v)) in rows.iter_mut().zip(column) {
+                        row.1[c] = v.into_iter().next().flatten();
+                    }
+                } else {
+                    fill(&mut rows, s.fill, w.interval);
+                }
             }
             if rows.iter().all(|(_, v)| v.iter().all(Option::is_none)) {
                 continue;
@@ -1253,9 +1264,30 @@ impl Plan<'_> {
     fn aggregate(
         &self,
         s: &SelectStatement,
-        calls: &[Call],
+        visible: &[Call],
     ) -> Result<Vec<ResultSeries>, QueryError> {
         let target = self.target;
+        // stddev() of one point is null, yet InfluxDB keeps its window under fill(none), and
+        // its series (a percentile below its first rank is a missing value instead): a
+        // hidden count() of the field (answered from block statistics) tells which windows
+        // had points.
+        let mut calls: Vec<Call> = visible.to_vec();
+        for c in visible {
+            if c.func == Func::Agg(Aggregate::Stddev) {
+                let expr = Expr::Call {
+                    name: "count".into(),
+                    args: vec![Expr::var(&c.field)],
+                };
+                if !calls.iter().any(|k| k.expr == expr) {
+                    calls.push(Call {
+                        func: Func::Agg(Aggregate::Count),
+                        field: c.field.clone(),
+                        expr,
+                    });
+                }
+            }
+        }
+        let calls = &calls[..];
         // Each call's groups, from the pushdown executor where it can answer.
         let mut per_call: Vec<Vec<AggregateSeries>> = vec![Vec::new(); calls.len()];
         let mut slow: Vec<usize> = Vec::new();
@@ -1306,9 +1338,17 @@ impl Plan<'_> {
                 );
             }
         } else {
+            // A lone visible call beside hidden counts keeps its own time (a selector's).
+            let lone = visible.len() == 1 && self.window.is_none();
+            let mut lone_times: BTreeMap<Tags, i64> = BTreeMap::new();
             let mut joined: BTreeMap<Tags, BTreeMap<i64, Vec<Option<Value>>>> = BTreeMap::new();
             for (i, series) in per_call.into_iter().enumerate() {
                 for g in series {
+                    if lone && i == 0 {
+                        if let Some((t, _)) = g.rows.first() {
+                            lone_times.insert(g.tags.clone(), *t);
+                        }
+                    }
                     let rows = joined.entry(g.tags).or_default();
                     for (t, v) in g.rows {
                         // Several selectors without windows: their times differ, InfluxDB
@@ -1323,7 +1363,11 @@ impl Plan<'_> {
                 }
             }
             for (tags, rows) in joined {
-                groups.insert(tags, rows.into_iter().collect());
+                let mut rows: Rows = rows.into_iter().collect();
+                if let Some(&t) = lone_times.get(&tags) {
+                    rows.iter_mut().for_each(|r| r.0 = t);
+                }
+                groups.insert(tags, rows);
             }
         }
 
@@ -1346,6 +1390,18 @@ impl Plan<'_> {
                 }
             }
         }
+
+        // The calls whose value can be null in a window with points, each with the count()
+        // of its field that tells.
+        let nulls_with_points: Vec<(usize, usize)> = (0..visible.len())
+            .filter(|&c| calls[c].func == Func::Agg(Aggregate::Stddev))
+            .filter_map(|c| {
+                let count = calls.iter().position(|k| {
+                    k.func == Func::Agg(Aggregate::Count) && k.field == calls[c].field
+                })?;
+                Some((c, count))
+            })
+            .collect();
 
         // Evaluate the SELECT expressions over the calls' values.
         let mut exprs = Vec::with_capacity(s.fields.len());
@@ -1370,7 +1426,26 @@ impl Plan<'_> {
                 rows.reverse();
             }
             if let Some((interval, _)) = self.window {
+                // A null value in a window with points (stddev of one point) is not a missing
+                // window: InfluxDB leaves it null whatever the fill. It stands as NaN through
+                // the fill.
+                for (c, k) in &nulls_with_points {
+                    for (_, values) in rows.iter_mut() {
+                        let had_points =
+                            matches!(values[*k], Some(FieldValue::Integer(n)) if n > 0);
+                        if values[*c].is_none() && had_points {
+                            values[*c] = Some(FieldValue::Float(f64::NAN));
+                        }
+                    }
+                }
                 fill(&mut rows, s.fill, interval);
+                for (c, _) in &nulls_with_points {
+                    for (_, values) in rows.iter_mut() {
+                        if matches!(values[*c], Some(FieldValue::Float(x)) if x.is_nan()) {
+                            values[*c] = None;
+                        }
+                    }
+                }
             }
             let rows: Rows = if identity {
                 rows
