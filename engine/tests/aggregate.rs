@@ -95,8 +95,26 @@ fn naive(
                 let p = by(|a, b| a > b);
                 (FieldValue::Float(p.1), p.0)
             }
-            Aggregate::First => (FieldValue::Float(pts[0].1), pts[0].0),
-            Aggregate::Last => (FieldValue::Float(pts[n - 1].1), pts[n - 1].0),
+            // Of several points at the first (last) time, the largest (InfluxDB's tie rule).
+            Aggregate::First => {
+                let t = pts[0].0;
+                let v = pts
+                    .iter()
+                    .take_while(|p| p.0 == t)
+                    .map(|p| p.1)
+                    .fold(f64::MIN, f64::max);
+                (FieldValue::Float(v), t)
+            }
+            Aggregate::Last => {
+                let t = pts[n - 1].0;
+                let v = pts
+                    .iter()
+                    .rev()
+                    .take_while(|p| p.0 == t)
+                    .map(|p| p.1)
+                    .fold(f64::MIN, f64::max);
+                (FieldValue::Float(v), t)
+            }
             Aggregate::Spread => (FieldValue::Float(sorted[n - 1] - sorted[0]), t0),
             Aggregate::Stddev => {
                 if n < 2 {

@@ -335,7 +335,8 @@ fn mode_distinct_integral_and_text_fields() {
             db,
             "SELECT count(label), first(label), last(alarm) FROM noise",
         );
-        assert_eq!(r[0].rows[0].1, vec![i(3), s("ok"), b(false)]);
+        // last(alarm): at 60 s, true (site a) and false (site b): true, as InfluxDB.
+        assert_eq!(r[0].rows[0].1, vec![i(3), s("ok"), b(true)]);
         // Percentile is a selector: an integer field gives an integer; median is a float.
         let r = one(
             db,
@@ -541,6 +542,49 @@ fn a_selector_beside_fields_and_tags() {
     });
 }
 
+/// Points of several series at one time: first() and last() take the largest value there, as
+/// InfluxDB does (s1 and s2 both have points at 0 s and 120 s).
+#[test]
+fn first_and_last_break_ties_at_one_time_by_value() {
+    both(|db| {
+        let r = one(
+            db,
+            "SELECT last(pm25) FROM air_quality WHERE district = 'd1' AND time < 150s",
+        );
+        assert_eq!(r[0].rows, vec![(120 * S, vec![f(30.0)])]);
+        let r = one(
+            db,
+            "SELECT first(pm25), last(pm25) FROM air_quality WHERE district = 'd1' \
+             AND time >= 0 AND time < 180s GROUP BY time(1m) fill(none)",
+        );
+        assert_eq!(
+            r[0].rows,
+            vec![
+                (0, vec![f(10.0), f(10.0)]),
+                (60 * S, vec![f(20.0), f(20.0)]),
+                (120 * S, vec![f(30.0), f(30.0)]),
+            ]
+        );
+        // Through the row scan too (a field condition), and for text.
+        let r = one(
+            db,
+            "SELECT last(pm25) FROM air_quality WHERE district = 'd1' AND pm25 > 0 \
+             AND time < 150s",
+        );
+        assert_eq!(r[0].rows, vec![(120 * S, vec![f(30.0)])]);
+        let r = one(
+            db,
+            "SELECT last(label), first(label) FROM noise WHERE time >= 60s",
+        );
+        assert_eq!(r[0].rows[0].1, vec![s("ok"), s("ok")]);
+        let r = one(
+            db,
+            "SELECT last(pm25), station FROM air_quality WHERE district = 'd1' AND time < 150s",
+        );
+        assert_eq!(r[0].rows, vec![(120 * S, vec![f(30.0), s("s1")])]);
+    });
+}
+
 /// `integral()` per window closes each window with a value interpolated toward the next
 /// point, as InfluxDB does: s1 is 10, 20, 30, 40 at 0, 60, 120, 180 s. Window [0, 90):
 /// 15 + (20 + 25) / 2 · 0.5 = 26.25 value·min; [90, 180): (25 + 30) / 2 · 0.5 + 35 = 48.75;
@@ -603,8 +647,9 @@ fn several_sources_slimit_and_soffset() {
         assert_eq!(r[0].rows[0].1, vec![i(7), None]);
         assert_eq!(r[1].name, "noise");
         assert_eq!(r[1].rows[0].1, vec![None, i(3)]);
+        // At 60 s site a has 70 and site b 50: the larger, as InfluxDB breaks the tie.
         let r = one(db, "SELECT last(level) FROM /^noi/");
-        assert_eq!(r[0].rows, vec![(60 * S, vec![f(50.0)])]);
+        assert_eq!(r[0].rows, vec![(60 * S, vec![f(70.0)])]);
 
         let r = one(
             db,

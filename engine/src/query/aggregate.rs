@@ -232,10 +232,10 @@ impl Acc {
         if beats(Ordering::Greater, (v, t), self.max) {
             self.max = Some((v, t));
         }
-        if self.first.is_none_or(|(ft, _)| t < ft) {
+        if takes(Ordering::Less, (t, v), self.first) {
             self.first = Some((t, v));
         }
-        if self.last.is_none_or(|(lt, _)| t >= lt) {
+        if takes(Ordering::Greater, (t, v), self.last) {
             self.last = Some((t, v));
         }
     }
@@ -290,14 +290,14 @@ impl Acc {
             }
             Aggregate::First => {
                 if let Some(i) = values.iter().position(|v| !v.is_nan()) {
-                    if self.first.is_none_or(|(ft, _)| times[i] < ft) {
+                    if takes(Ordering::Less, (times[i], values[i].num()), self.first) {
                         self.first = Some((times[i], values[i].num()));
                     }
                 }
             }
             Aggregate::Last => {
                 if let Some(i) = values.iter().rposition(|v| !v.is_nan()) {
-                    if self.last.is_none_or(|(lt, _)| times[i] >= lt) {
+                    if takes(Ordering::Greater, (times[i], values[i].num()), self.last) {
                         self.last = Some((times[i], values[i].num()));
                     }
                 }
@@ -367,10 +367,10 @@ impl Acc {
         {
             self.max = Some((max, s.first_time));
         }
-        if self.first.is_none_or(|(ft, _)| s.first_time < ft) {
+        if takes(Ordering::Less, (s.first_time, first), self.first) {
             self.first = Some((s.first_time, first));
         }
-        if self.last.is_none_or(|(lt, _)| s.last_time >= lt) {
+        if takes(Ordering::Greater, (s.last_time, last), self.last) {
             self.last = Some((s.last_time, last));
         }
     }
@@ -392,14 +392,13 @@ impl Acc {
             }
         }
         if let Some((t, v)) = o.first {
-            if self.first.is_none_or(|(ft, _)| t < ft) {
+            if takes(Ordering::Less, (t, v), self.first) {
                 self.first = Some((t, v));
             }
         }
-        // Ties between series: first keeps the earlier-merged series, last takes the later
-        // one (series merge in key order).
+        // Ties between series (one time): the larger value, as InfluxDB.
         if let Some((t, v)) = o.last {
-            if self.last.is_none_or(|(lt, _)| t >= lt) {
+            if takes(Ordering::Greater, (t, v), self.last) {
                 self.last = Some((t, v));
             }
         }
@@ -535,6 +534,16 @@ impl Acc {
 fn beats(want: Ordering, (v, t): (Num, i64), best: Option<(Num, i64)>) -> bool {
     best.is_none_or(|(m, mt)| match v.cmp(m) {
         Ordering::Equal => t < mt,
+        o => o == want,
+    })
+}
+
+/// Whether the point `(t, v)` should replace `best` as the first (`want` = `Less`) or last
+/// (`Greater`) point: an earlier (later) time, or the same time and a larger value, as
+/// InfluxDB breaks ties between series.
+fn takes(want: Ordering, (t, v): (i64, Num), best: Option<(i64, Num)>) -> bool {
+    best.is_none_or(|(bt, bv)| match t.cmp(&bt) {
+        Ordering::Equal => v.cmp(bv) == Ordering::Greater,
         o => o == want,
     })
 }

@@ -1112,11 +1112,14 @@ impl Plan<'_> {
         let numeric_only = !matches!(agg, Aggregate::First | Aggregate::Last);
         // A candidate: the point's time, its value (and as a number), the other columns.
         type Pick = (i64, Value, f64, Vec<Option<Value>>);
+        // Ties: the earlier point for min and max; the larger value at one time for first
+        // and last (as InfluxDB breaks them).
+        let larger = |new: &Pick, old: &Pick| ValueKey::of(&new.1) > ValueKey::of(&old.1);
         let better = |new: &Pick, old: &Pick| match agg {
             Aggregate::Max => new.2 > old.2 || (new.2 == old.2 && new.0 < old.0),
             Aggregate::Min => new.2 < old.2 || (new.2 == old.2 && new.0 < old.0),
-            Aggregate::First => new.0 < old.0,
-            _ => new.0 > old.0, // last
+            Aggregate::First => new.0 < old.0 || (new.0 == old.0 && larger(new, old)),
+            _ => new.0 > old.0 || (new.0 == old.0 && larger(new, old)), // last
         };
         let snapshot = target.database.snapshot();
         let mut row_slots: Vec<Option<Value>> = vec![None; slots.width()];
@@ -1726,13 +1729,22 @@ fn reduce(func: Func, points: &[(i64, Value)]) -> Result<Vec<(Option<i64>, Value
             acc.finish(a).map(|(v, t)| (t, v)).into_iter().collect()
         }
         Func::Agg(Aggregate::Count) => vec![(None, FieldValue::Integer(points.len() as i64))],
+        // Of the points at the first (last) time, the largest, as InfluxDB breaks ties.
         Func::Agg(Aggregate::First) => {
-            let (t, v) = &points[0];
-            vec![(Some(*t), v.clone())]
+            let t = points[0].0;
+            let at: Vec<&(i64, Value)> = points.iter().take_while(|p| p.0 == t).collect();
+            let v = at.iter().map(|p| &p.1).max_by_key(|v| ValueKey::of(v));
+            v.map(|v| (Some(t), v.clone())).into_iter().collect()
         }
         Func::Agg(Aggregate::Last) => {
-            let (t, v) = &points[points.len() - 1];
-            vec![(Some(*t), v.clone())]
+            let t = points[points.len() - 1].0;
+            let v = points
+                .iter()
+                .rev()
+                .take_while(|p| p.0 == t)
+                .map(|p| &p.1)
+                .max_by_key(|v| ValueKey::of(v));
+            v.map(|v| (Some(t), v.clone())).into_iter().collect()
         }
         Func::Agg(Aggregate::Min | Aggregate::Max)
             if matches!(points[0].1, FieldValue::Boolean(_)) =>
