@@ -1030,6 +1030,61 @@ impl Plan<'_> {
         Ok(())
     }
 
+    /// Scans one series a time slice at a time (its blocks rarely straddle a cut): binds each
+    /// row into `row_slots` after the series' tags, skips the rows `filter` rejects and hands
+    /// the others to `each` (time, slots), which says how many values it kept: they count
+    /// against the point budget, and the deadline is checked between slices.
+    fn scan_series(
+        &self,
+        (snapshot, sid, tag_slots): (&crate::database::Snapshot, SeriesId, &TagSlots),
+        slots: &Slots,
+        scan: &ScanFields,
+        filter: Option<&Eval>,
+        row_slots: &mut [Option<Value>],
+        mut each: impl FnMut(i64, &[Option<Value>]) -> Result<u64, QueryError>,
+    ) -> Result<(), QueryError> {
+        slots.bind_tags(tag_slots, row_slots);
+        let slices = crate::scan::plan_slices(
+            snapshot,
+            &[sid],
+            &scan.fids,
+            self.range,
+            self.budget.slice_points(),
+        );
+        for slice in slices {
+            self.budget.check_time().map_err(engine_err)?;
+            let rows =
+                crate::scan::read_series(snapshot, sid, &scan.wanted, slice).map_err(engine_err)?;
+            let mut kept = 0u64;
+            for row in rows {
+                Slots::bind_row(&scan.positions, &row, row_slots);
+                if filter.is_some_and(|f| !f.truth(row_slots)) {
+                    continue;
+                }
+                kept += each(row.time, row_slots)?;
+            }
+            self.budget.add_points(kept).map_err(engine_err)?;
+        }
+        Ok(())
+    }
+
+    /// The windows of `GROUP BY time` over the range, an open end closed by the points'
+    /// extent `[lo, hi]`; None without `GROUP BY time` or when there are none.
+    fn windows_over(&self, lo: i64, hi: i64) -> Option<Windows> {
+        let (interval, offset) = self.window?;
+        let min = if self.range.min == i64::MIN {
+            lo
+        } else {
+            self.range.min
+        };
+        let max = if self.range.max == i64::MAX {
+            hi
+        } else {
+            self.range.max
+        };
+        Windows::new(interval, offset, min, max)
+    }
+
     /// Whether any of a group's series has a point in range (read a slice at a time).
     fn has_points(
         &self,
@@ -1100,11 +1155,7 @@ impl Plan<'_> {
         if let Some(f) = &mut filter {
             slots.finish(f);
         }
-        let ScanFields {
-            wanted,
-            fids,
-            positions,
-        } = self.scan_fields(&slots);
+        let scan = self.scan_fields(&slots);
         let window_of = |t: i64| match self.window {
             None => 0,
             Some((interval, offset)) => super::window::start_of(t, interval, offset),
@@ -1129,77 +1180,47 @@ impl Plan<'_> {
             // Per window: the best point so far, or (percentile) every point.
             let mut picks: BTreeMap<i64, Vec<Pick>> = BTreeMap::new();
             for (sid, tag_slots) in &members {
-                slots.bind_tags(tag_slots, &mut row_slots);
-                let slices = crate::scan::plan_slices(
-                    &snapshot,
-                    &[*sid],
-                    &fids,
-                    self.range,
-                    self.budget.slice_points(),
-                );
-                for slice in slices {
-                    self.budget.check_time().map_err(engine_err)?;
-                    let rows = crate::scan::read_series(&snapshot, *sid, &wanted, slice)
-                        .map_err(engine_err)?;
-                    let mut kept = 0u64;
-                    for row in rows {
-                        Slots::bind_row(&positions, &row, &mut row_slots);
-                        if filter.as_ref().is_some_and(|f| !f.truth(&row_slots)) {
-                            continue;
+                let each = |time: i64, row_slots: &[Option<Value>]| {
+                    let Some(value) = row_slots[call_slot].clone() else {
+                        return Ok(0);
+                    };
+                    let num = match Num::from_value(&value) {
+                        Some(n) => n.as_f64(),
+                        None if numeric_only => {
+                            return Err(QueryError::Invalid(format!(
+                                "unsupported {} iterator type: {}",
+                                aggregate_name(agg),
+                                type_name(&value)
+                            )))
                         }
-                        let Some(value) = row_slots[call_slot].clone() else {
-                            continue;
-                        };
-                        let num = match Num::from_value(&value) {
-                            Some(n) => n.as_f64(),
-                            None if numeric_only => {
-                                return Err(QueryError::Invalid(format!(
-                                    "unsupported {} iterator type: {}",
-                                    aggregate_name(agg),
-                                    type_name(&value)
-                                )))
-                            }
-                            None => 0.0,
-                        };
-                        lo = lo.min(row.time);
-                        hi = hi.max(row.time);
-                        let aux = cols
-                            .iter()
-                            .map(|c| c.as_ref().and_then(|e| e.value(&row_slots)))
-                            .collect();
-                        let pick = (row.time, value, num, aux);
-                        let slot = picks.entry(window_of(row.time)).or_default();
-                        if matches!(agg, Aggregate::Percentile(_)) {
-                            slot.push(pick);
-                            kept += 1;
-                        } else if slot.first().is_none_or(|old| better(&pick, old)) {
-                            *slot = vec![pick];
-                        }
+                        None => 0.0,
+                    };
+                    lo = lo.min(time);
+                    hi = hi.max(time);
+                    let aux = cols
+                        .iter()
+                        .map(|c| c.as_ref().and_then(|e| e.value(row_slots)))
+                        .collect();
+                    let pick = (time, value, num, aux);
+                    let slot = picks.entry(window_of(time)).or_default();
+                    if matches!(agg, Aggregate::Percentile(_)) {
+                        slot.push(pick);
+                        return Ok(1);
                     }
-                    self.budget.add_points(kept).map_err(engine_err)?;
-                }
+                    if slot.first().is_none_or(|old| better(&pick, old)) {
+                        *slot = vec![pick];
+                    }
+                    Ok(0)
+                };
+                let series = (&snapshot, *sid, tag_slots);
+                self.scan_series(series, &slots, &scan, filter.as_ref(), &mut row_slots, each)?;
             }
             groups.push((tags, picks));
         }
-        let windows = match self.window {
-            None => None,
-            Some((interval, offset)) => {
-                let min = if self.range.min == i64::MIN {
-                    lo
-                } else {
-                    self.range.min
-                };
-                let max = if self.range.max == i64::MAX {
-                    hi
-                } else {
-                    self.range.max
-                };
-                match Windows::new(interval, offset, min, max) {
-                    Some(w) => Some(w),
-                    None => return Ok(Vec::new()),
-                }
-            }
-        };
+        let windows = self.windows_over(lo, hi);
+        if self.window.is_some() && windows.is_none() {
+            return Ok(Vec::new());
+        }
         let mut columns = vec!["time".to_string()];
         columns.extend(column_names(names));
         let mut out = Vec::new();
@@ -1515,11 +1536,7 @@ impl Plan<'_> {
         if let Some(f) = &mut filter {
             slots.finish(f);
         }
-        let ScanFields {
-            wanted,
-            fids,
-            positions,
-        } = self.scan_fields(&slots);
+        let scan = self.scan_fields(&slots);
         // Numeric aggregates run in accumulators, one per window, per series then merged
         // into the group's as the pushdown executor merges them; other calls keep their
         // points, counted against the point budget.
@@ -1549,49 +1566,33 @@ impl Plan<'_> {
             let mut accs: Vec<Accs> = vec![Accs::new(); calls.len()];
             let mut points: Vec<Points> = vec![Vec::new(); calls.len()];
             for (sid, tag_slots) in &members {
-                slots.bind_tags(tag_slots, &mut row_slots);
                 let mut series_accs: Vec<Accs> = vec![Accs::new(); calls.len()];
-                // One series a slice at a time: a series' blocks rarely straddle a cut.
-                let slices = crate::scan::plan_slices(
-                    &snapshot,
-                    &[*sid],
-                    &fids,
-                    self.range,
-                    self.budget.slice_points(),
-                );
-                for slice in slices {
-                    self.budget.check_time().map_err(engine_err)?;
+                let each = |time: i64, row_slots: &[Option<Value>]| {
                     let mut kept = 0u64;
-                    let rows = crate::scan::read_series(&snapshot, *sid, &wanted, slice)
-                        .map_err(engine_err)?;
-                    for row in rows {
-                        Slots::bind_row(&positions, &row, &mut row_slots);
-                        if filter.as_ref().is_some_and(|f| !f.truth(&row_slots)) {
+                    for (c, &slot) in call_slots.iter().enumerate() {
+                        let Some(v) = &row_slots[slot] else {
                             continue;
-                        }
-                        for (c, &slot) in call_slots.iter().enumerate() {
-                            let Some(v) = &row_slots[slot] else {
-                                continue;
-                            };
-                            lo = lo.min(row.time);
-                            hi = hi.max(row.time);
-                            match (accumulates[c], Num::from_value(v)) {
-                                (Some(a), Some(n)) => {
-                                    series_accs[c]
-                                        .entry(window_of(row.time))
-                                        .or_insert_with(|| Acc::with_point_times(a))
-                                        .add(row.time, n);
-                                    kept += u64::from(a.needs_values());
-                                }
-                                _ => {
-                                    points[c].push((row.time, v.clone()));
-                                    kept += 1;
-                                }
+                        };
+                        lo = lo.min(time);
+                        hi = hi.max(time);
+                        match (accumulates[c], Num::from_value(v)) {
+                            (Some(a), Some(n)) => {
+                                series_accs[c]
+                                    .entry(window_of(time))
+                                    .or_insert_with(|| Acc::with_point_times(a))
+                                    .add(time, n);
+                                kept += u64::from(a.needs_values());
+                            }
+                            _ => {
+                                points[c].push((time, v.clone()));
+                                kept += 1;
                             }
                         }
                     }
-                    self.budget.add_points(kept).map_err(engine_err)?;
-                }
+                    Ok(kept)
+                };
+                let series = (&snapshot, *sid, tag_slots);
+                self.scan_series(series, &slots, &scan, filter.as_ref(), &mut row_slots, each)?;
                 for (group, series) in accs.iter_mut().zip(series_accs) {
                     for (w, acc) in series {
                         match group.entry(w) {
@@ -1607,25 +1608,10 @@ impl Plan<'_> {
             }
             groups.push((tags, accs, points));
         }
-        let windows = match self.window {
-            None => None,
-            Some((interval, offset)) => {
-                let min = if self.range.min == i64::MIN {
-                    lo
-                } else {
-                    self.range.min
-                };
-                let max = if self.range.max == i64::MAX {
-                    hi
-                } else {
-                    self.range.max
-                };
-                match Windows::new(interval, offset, min, max) {
-                    Some(w) => Some(w),
-                    None => return Ok(vec![Vec::new(); calls.len()]),
-                }
-            }
-        };
+        let windows = self.windows_over(lo, hi);
+        if self.window.is_some() && windows.is_none() {
+            return Ok(vec![Vec::new(); calls.len()]);
+        }
         let default_time = if self.range.min == i64::MIN {
             0
         } else {
