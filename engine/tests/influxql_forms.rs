@@ -635,6 +635,32 @@ fn integral_per_window_interpolates_at_window_ends() {
     });
 }
 
+/// SLIMIT/SOFFSET count a group with points in range even when a field condition drops them
+/// all, for aggregates as for raw statements (as InfluxDB counts it): s1 (10–40) and s2 (5, 15)
+/// have no pm25 above 50, s3 has 100.
+#[test]
+fn slimit_counts_groups_whose_points_a_condition_drops() {
+    both(|db| {
+        let q = |paging: &str| {
+            one(
+                db,
+                &format!(
+                    "SELECT max(pm25) FROM air_quality WHERE pm25 > 50 GROUP BY station {paging}"
+                ),
+            )
+        };
+        assert!(q("SLIMIT 1").is_empty());
+        assert!(q("SLIMIT 1 SOFFSET 1").is_empty());
+        let r = q("SLIMIT 1 SOFFSET 2");
+        assert_eq!(r.len(), 1);
+        assert_eq!(r[0].rows, vec![(60 * S, vec![f(100.0)])]);
+        // Without paging only the group with rows shows.
+        assert_eq!(q("").len(), 1);
+        let r = q("ORDER BY time DESC SLIMIT 1 SOFFSET 2");
+        assert_eq!(r.len(), 1);
+    });
+}
+
 #[test]
 fn several_sources_slimit_and_soffset() {
     both(|db| {

@@ -148,6 +148,15 @@ fn emit_aggregates(
         desc_series_order(&mut all, s);
     }
     for series in all {
+        if series.rows.is_empty() {
+            // Counted by SLIMIT/SOFFSET, sent as nothing.
+            out.begin(series.name, series.tags, series.columns)?;
+            if out.admit()? == Flow::Done {
+                break;
+            }
+            out.finish()?;
+            continue;
+        }
         if out.series(series)? == Flow::Done {
             break;
         }
@@ -1033,7 +1042,8 @@ impl Plan<'_> {
     /// Scans one series a time slice at a time (its blocks rarely straddle a cut): binds each
     /// row into `row_slots` after the series' tags, skips the rows `filter` rejects and hands
     /// the others to `each` (time, slots), which says how many values it kept: they count
-    /// against the point budget, and the deadline is checked between slices.
+    /// against the point budget, and the deadline is checked between slices. Says whether
+    /// the series had any row in range (before the filter).
     fn scan_series(
         &self,
         (snapshot, sid, tag_slots): (&crate::database::Snapshot, SeriesId, &TagSlots),
@@ -1042,7 +1052,7 @@ impl Plan<'_> {
         filter: Option<&Eval>,
         row_slots: &mut [Option<Value>],
         mut each: impl FnMut(i64, &[Option<Value>]) -> Result<u64, QueryError>,
-    ) -> Result<(), QueryError> {
+    ) -> Result<bool, QueryError> {
         slots.bind_tags(tag_slots, row_slots);
         let slices = crate::scan::plan_slices(
             snapshot,
@@ -1051,10 +1061,12 @@ impl Plan<'_> {
             self.range,
             self.budget.slice_points(),
         );
+        let mut any = false;
         for slice in slices {
             self.budget.check_time().map_err(engine_err)?;
             let rows =
                 crate::scan::read_series(snapshot, sid, &scan.wanted, slice).map_err(engine_err)?;
+            any |= !rows.is_empty();
             let mut kept = 0u64;
             for row in rows {
                 Slots::bind_row(&scan.positions, &row, row_slots);
@@ -1065,7 +1077,7 @@ impl Plan<'_> {
             }
             self.budget.add_points(kept).map_err(engine_err)?;
         }
-        Ok(())
+        Ok(any)
     }
 
     /// The windows of `GROUP BY time` over the range, an open end closed by the points'
@@ -1478,9 +1490,8 @@ impl Plan<'_> {
                     .map(|(t, v)| (t, exprs.iter().map(|e| e.value(&v)).collect()))
                     .collect()
             };
-            if rows.is_empty() {
-                continue;
-            }
+            // A group without rows stays: it had points in range (that a filter dropped),
+            // and SLIMIT/SOFFSET count it.
             out.push(ResultSeries {
                 name: target.measurement.clone(),
                 tags,
@@ -1558,12 +1569,14 @@ impl Plan<'_> {
         };
         type Points = Vec<(i64, Value)>;
         type Accs = BTreeMap<i64, Acc>;
-        let mut groups: Vec<(Tags, Vec<Accs>, Vec<Points>)> = Vec::new();
+        // Per group: accumulators, kept points, and whether it had points in range.
+        let mut groups: Vec<(Tags, Vec<Accs>, Vec<Points>, bool)> = Vec::new();
         let snapshot = target.database.snapshot();
         let mut row_slots: Vec<Option<Value>> = vec![None; slots.width()];
         let (mut lo, mut hi) = (i64::MAX, i64::MIN);
         for (tags, members) in self.groups(&slots) {
             let mut accs: Vec<Accs> = vec![Accs::new(); calls.len()];
+            let mut in_range = false;
             let mut points: Vec<Points> = vec![Vec::new(); calls.len()];
             for (sid, tag_slots) in &members {
                 let mut series_accs: Vec<Accs> = vec![Accs::new(); calls.len()];
@@ -1592,7 +1605,8 @@ impl Plan<'_> {
                     Ok(kept)
                 };
                 let series = (&snapshot, *sid, tag_slots);
-                self.scan_series(series, &slots, &scan, filter.as_ref(), &mut row_slots, each)?;
+                in_range |=
+                    self.scan_series(series, &slots, &scan, filter.as_ref(), &mut row_slots, each)?;
                 for (group, series) in accs.iter_mut().zip(series_accs) {
                     for (w, acc) in series {
                         match group.entry(w) {
@@ -1606,7 +1620,7 @@ impl Plan<'_> {
                     }
                 }
             }
-            groups.push((tags, accs, points));
+            groups.push((tags, accs, points, in_range));
         }
         let windows = self.windows_over(lo, hi);
         if self.window.is_some() && windows.is_none() {
@@ -1629,7 +1643,7 @@ impl Plan<'_> {
                 None => reduce(calls[c].func, points),
             };
         let mut out: Vec<Vec<AggregateSeries>> = vec![Vec::new(); calls.len()];
-        for (tags, accs, per_call) in groups {
+        for (tags, accs, per_call, in_range) in groups {
             for (c, (mut accs, mut points)) in accs.into_iter().zip(per_call).enumerate() {
                 points.sort_by_key(|p| p.0);
                 let call = calls[c];
@@ -1672,6 +1686,13 @@ impl Plan<'_> {
                     out[c].push(AggregateSeries {
                         tags: tags.clone(),
                         rows,
+                    });
+                } else if in_range {
+                    // Points in range that the filter dropped: no rows, but a series SLIMIT
+                    // and SOFFSET count, as InfluxDB counts it.
+                    out[c].push(AggregateSeries {
+                        tags: tags.clone(),
+                        rows: Vec::new(),
                     });
                 }
             }
