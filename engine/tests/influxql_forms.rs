@@ -510,6 +510,14 @@ fn a_selector_beside_fields_and_tags() {
                 (240 * S, vec![f(0.0), i(0)]),
             ]
         );
+        // A group none of whose points passes the condition has no series, even with a fill.
+        let r = one(
+            db,
+            "SELECT max(pm25), no2 FROM air_quality WHERE pm25 > 50 AND time >= 0 \
+             AND time < 300s GROUP BY time(2m), station fill(0)",
+        );
+        assert_eq!(r.len(), 1);
+        assert_eq!(r[0].tags, tags(&[("station", "s3")]));
         // fill(linear) interpolates the selector only; the other columns stay null.
         let r = one(
             db,

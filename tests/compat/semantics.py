@@ -248,6 +248,7 @@ def statements() -> list[str]:
         "SHOW TAG KEYS FROM air WHERE district = 'east'",
         "SHOW SERIES WHERE zone =~ /z/",
         "SHOW MEASUREMENTS WHERE district = 'north'",
+        "SHOW MEASUREMENTS WHERE zone != 'z1'",
         "SHOW MEASUREMENTS WITH MEASUREMENT =~ /^[ae]/",
         "SHOW TAG KEYS",
         "SHOW TAG KEYS FROM noise",
@@ -282,6 +283,9 @@ KNOWN = {
     "bottom(": "bottom() is not implemented (not among issue 4's functions)",
     "time(0s)": "deliberate: GROUP BY time(0s) is an error, InfluxDB ignores it "
                 "(engine/src/influxql/mod.rs lists the deliberate differences)",
+    "SHOW MEASUREMENTS WHERE zone != 'z1'": "InfluxDB 1.6 answers SHOW MEASUREMENTS WHERE "
+                                            "tag != 'v' with nothing; ganzhi lists the "
+                                            "measurements having a matching series",
     "kw = 37 OR kw = 53 AND time": "deliberate: a time condition under OR is an error "
                                    "(InfluxDB 1.4+ silently intersects the bounds)",
     "integral(pf, 1m) FROM power WHERE time >= '2026-11-01T00:00:00Z' AND time < "
@@ -331,13 +335,37 @@ PIECES = {
 }
 
 
+def random_show(rnd: random.Random) -> str:
+    """A SHOW statement with a random source, condition and paging."""
+    src = rnd.choice(["", " FROM air", " FROM power", " FROM noise", " FROM /^[ap]/"])
+    cond = rnd.choice(["", "", " WHERE district = 'south'", " WHERE feeder =~ /1/",
+                       " WHERE zone != 'z1'", " WHERE station =~ /a[2-4]/ AND district != 'east'"])
+    page = rnd.choice(["", "", " LIMIT 2", " LIMIT 3 OFFSET 1", " OFFSET 2"])
+    kind = rnd.choice(["MEASUREMENTS", "TAG KEYS", "TAG VALUES", "FIELD KEYS", "SERIES"])
+    if kind == "MEASUREMENTS":
+        # Not with `!=`: InfluxDB 1.6 answers SHOW MEASUREMENTS WHERE tag != 'v' with nothing
+        # (SHOW SERIES with the same condition answers as ganzhi does).
+        return f"SHOW MEASUREMENTS{cond if '!=' not in cond else ''}{page}"
+    if kind == "FIELD KEYS":
+        return f"SHOW FIELD KEYS{src}"
+    if kind == "TAG VALUES":
+        key = rnd.choice(["WITH KEY = station", "WITH KEY IN (district, feeder)",
+                          "WITH KEY =~ /e/", "WITH KEY != zone"])
+        return f"SHOW TAG VALUES{src} {key}{cond}{page}"
+    return f"SHOW {kind}{src}{cond}{page}"
+
+
 def random_statements(n: int, seed: int) -> list[str]:
     """`n` statements drawn from the pieces users combine (seeded: the same list each run):
-    calls and fields, conditions, windows with offsets, fills, groups, order and paging."""
+    calls and fields, conditions, windows with offsets, fills, groups, order and paging; one
+    in ten is a SHOW statement."""
     rnd = random.Random(seed)
     hours = ["00", "01", "02", "03"]
     out = []
     for _ in range(n):
+        if rnd.random() < 0.1:
+            out.append(random_show(rnd))
+            continue
         m = rnd.choice(["air", "air", "power", "noise"])
         pieces = PIECES[m]
         lo = rnd.choice(hours)

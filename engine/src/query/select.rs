@@ -1237,6 +1237,9 @@ impl Plan<'_> {
         columns.extend(column_names(names));
         let mut out = Vec::new();
         for (tags, mut picks) in groups {
+            if picks.is_empty() {
+                continue; // no point passed the condition: no series, whatever the fill
+            }
             let mut chosen = |key: i64| -> Option<Pick> {
                 let mut all = picks.remove(&key)?;
                 if let Aggregate::Percentile(p) = agg {
