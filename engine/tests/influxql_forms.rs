@@ -446,10 +446,23 @@ fn influxdb_counts_empty_windows_orders_desc_and_keeps_null_expression_rows() {
         assert_eq!(names, ["noise", "air_quality"]);
         // Over several measurements, `*` stands for all their fields (and tags): every series
         // has every column, null where its measurement lacks the field.
+        // (max takes booleans too.)
         for s in &r {
-            assert_eq!(s.columns, ["time", "max_level", "max_no2", "max_pm25"]);
+            assert_eq!(
+                s.columns,
+                ["time", "max_alarm", "max_level", "max_no2", "max_pm25"]
+            );
         }
-        assert_eq!(r[0].rows[0].1, vec![f(70.0), None, None]);
+        assert_eq!(r[0].rows[0].1, vec![b(true), f(70.0), None, None]);
+        // count(*) per window over several measurements: a field the measurement lacks stays
+        // null, the others count 0 in an empty window.
+        let r = one(
+            db,
+            "SELECT count(*) FROM noise, air_quality WHERE time >= 0 AND time < 120s \
+             GROUP BY time(30s)",
+        );
+        assert_eq!(r[0].name, "air_quality");
+        assert_eq!(r[0].rows[1], (30 * S, vec![None, None, None, i(0), i(0)]));
         let r = one(db, "SELECT * FROM noise, air_quality WHERE time < 1s");
         assert_eq!(
             r[0].columns,

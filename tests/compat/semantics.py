@@ -355,6 +355,22 @@ def random_show(rnd: random.Random) -> str:
     return f"SHOW {kind}{src}{cond}{page}"
 
 
+def random_multi(rnd: random.Random) -> str:
+    """A statement over several measurements: wildcards, regex calls, a field several hold."""
+    src = rnd.choice(["edge, noise", "noise, power", "/^(edge|power)$/", "air, edge"])
+    sel = rnd.choice(["*", "count(*)", "max(*)", "first(/^[lvk]/)", "mean(v)", "v", "*::field"])
+    rng = "time >= '2026-11-01T00:00:00Z' AND time < '2026-11-01T03:00:00Z'"
+    text = f"SELECT {sel} FROM {src} WHERE {rng}"
+    calls = "(" in sel
+    if calls and rnd.random() < 0.5:
+        text += f" GROUP BY time({rnd.choice(['30m', '1h'])})"
+    if rnd.random() < 0.3:
+        text += " ORDER BY time DESC"
+    if rnd.random() < 0.3 and calls:
+        text += f" LIMIT {rnd.randrange(1, 4)}"
+    return text
+
+
 def random_statements(n: int, seed: int) -> list[str]:
     """`n` statements drawn from the pieces users combine (seeded: the same list each run):
     calls and fields, conditions, windows with offsets, fills, groups, order and paging; one
@@ -365,6 +381,9 @@ def random_statements(n: int, seed: int) -> list[str]:
     for _ in range(n):
         if rnd.random() < 0.1:
             out.append(random_show(rnd))
+            continue
+        if rnd.random() < 0.08:
+            out.append(random_multi(rnd))
             continue
         m = rnd.choice(["air", "air", "power", "noise"])
         pieces = PIECES[m]

@@ -202,7 +202,7 @@ fn has_call(e: &Expr) -> bool {
 
 /// Replaces each `f(*)` / `f(/re/)` of the SELECT list by `f(field) AS f_field` for every
 /// field of the measurement that matches (numeric fields only, except for `count`, `first`,
-/// `last`, `distinct` and `mode`), as InfluxDB does.
+/// `last`, `distinct` and `mode`, and booleans too for `min` and `max`), as InfluxDB does.
 fn expand_wildcard_calls<'s>(
     s: &'s SelectStatement,
     target: &Target<'_>,
@@ -245,7 +245,11 @@ fn expand_wildcard_calls<'s>(
                 ty,
                 FieldType::Float | FieldType::Integer | FieldType::Unsigned
             );
-            if re.as_ref().is_some_and(|r| !r.is_match(field)) || !(any_type || numeric) {
+            // min() and max() take booleans too (true is the larger), as InfluxDB expands them.
+            let boolean =
+                matches!(ty, FieldType::Boolean) && matches!(name.as_str(), "min" | "max");
+            if re.as_ref().is_some_and(|r| !r.is_match(field)) || !(any_type || numeric || boolean)
+            {
                 continue;
             }
             let mut args = args.clone();
@@ -1413,12 +1417,14 @@ impl Plan<'_> {
         // With fill(null), InfluxDB gives count() 0 in an empty window (before any
         // arithmetic on it).
         if self.window.is_some() && s.fill == Fill::Null {
+            // Not over a field the measurement lacks (`count(*)` over several measurements):
+            // that column stays null.
             let counts: Vec<usize> = (0..calls.len())
                 .filter(|&i| {
                     matches!(
                         calls[i].func,
                         Func::Agg(Aggregate::Count) | Func::CountDistinct
-                    )
+                    ) && target.is_field(&calls[i].field)
                 })
                 .collect();
             for rows in groups.values_mut().filter(|_| !counts.is_empty()) {
