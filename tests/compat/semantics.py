@@ -449,7 +449,7 @@ def random_statements(n: int, seed: int) -> list[str]:
     return out
 
 
-def normalise(doc, statement: str, peer: bool) -> list:
+def normalise(doc, statement: str) -> list:
     """Per statement: ('error', message) or ('ok', [(name, tags, columns, values)]).
 
     Two orders InfluxDB does not define are made canonical on both sides: rows at one time
@@ -571,7 +571,7 @@ def main():
                                                      "error" in str(idoc)):
                 why = f"HTTP {gst} against {ist}"
             else:
-                why = diff(normalise(gdoc, q, False), normalise(idoc, q, True))
+                why = diff(normalise(gdoc, q), normalise(idoc, q))
             if why:
                 known = next((r for k, r in KNOWN.items() if k in q), None)
                 if known:
