@@ -117,6 +117,11 @@ impl Values {
         self.len() == 0
     }
 
+    /// Removes every value, keeping the allocation.
+    pub fn clear(&mut self) {
+        self.remove(0..self.len());
+    }
+
     pub fn field_type(&self) -> FieldType {
         match self {
             Values::Float(_) => FieldType::Float,

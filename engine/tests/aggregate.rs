@@ -28,8 +28,35 @@ enum Op {
 fn ops() -> impl Strategy<Value = Vec<Op>> {
     let write = proptest::collection::vec((0..SERIES.len(), 0i64..120, -20i64..20), 1..40)
         .prop_map(Op::Write);
+    // A sensor's run on a jittered grid: once compacted, a line bounds its timestamps, and
+    // window edges are placed from that bound (see `query::exec`).
+    // Without jitter, even a flush's fast encoding keeps them exact (a constant step).
+    let grid = (
+        0..SERIES.len(),
+        0i64..20,
+        2i64..9,
+        any::<bool>(),
+        proptest::collection::vec((-1i64..=1, -20i64..20), 4..30),
+    )
+        .prop_map(|(s, t0, step, jittered, points)| {
+            Op::Write(
+                points
+                    .iter()
+                    .enumerate()
+                    .map(|(k, &(jitter, v))| {
+                        let jitter = if jittered { jitter } else { 0 };
+                        (s, (t0 + k as i64 * step + jitter).max(0), v)
+                    })
+                    .collect(),
+            )
+        });
     proptest::collection::vec(
-        prop_oneof![4 => write, 2 => Just(Op::Flush), 1 => Just(Op::Compact)],
+        prop_oneof![
+            3 => write,
+            3 => grid,
+            2 => Just(Op::Flush),
+            1 => Just(Op::Compact)
+        ],
         1..12,
     )
 }
@@ -218,7 +245,7 @@ proptest! {
     fn aggregates_match_a_naive_evaluation(
         ops in ops(),
         queries in proptest::collection::vec(
-            (aggregates(), proptest::option::of((1i64..40, 0i64..40)), any::<bool>(), 0i64..60, 60i64..130),
+            (aggregates(), proptest::option::of((1i64..40, 0i64..40)), any::<bool>(), 0i64..60, 60i64..320),
             1..8),
     ) {
         let dir = tempfile::tempdir().unwrap();
@@ -328,6 +355,97 @@ proptest! {
             }
         }
     }
+}
+
+#[test]
+fn window_edges_in_grid_timestamps_come_from_their_bound() {
+    // Three sensors every 1000 ns, each with its own phase and a jitter of up to ±3 ns,
+    // compacted into blocks of 64 rows (each spanning several windows of 10 000 ns).
+    let dir = tempfile::tempdir().unwrap();
+    let db = common::open_tiny(dir.path(), 64, 1 << 40);
+    let mut points: Vec<Vec<(i64, f64)>> = vec![Vec::new(); SERIES.len()];
+    let mut body = String::new();
+    for (s, key) in SERIES.iter().enumerate() {
+        for k in 0..1000i64 {
+            let h = (k as u64 + s as u64 * 1000).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+            let jitter = (h >> 40) as i64 % 7 - 3;
+            let t = 100 + s as i64 * 10 + k * 1000 + jitter;
+            let v = ((k * 37 + s as i64 * 11) % 101) as f64 / 4.0;
+            body.push_str(&format!("noise,{key} laeq={v} {t}\n"));
+            points[s].push((t, v));
+        }
+    }
+    db.write_lines("city", body.as_bytes(), Precision::Nanoseconds)
+        .unwrap();
+    db.flush().unwrap();
+    db.compact(true).unwrap();
+    let range = (0, 1_010_000);
+    let all = TagPredicate::All;
+    let aggs = [
+        Aggregate::Count,
+        Aggregate::Sum,
+        Aggregate::Mean,
+        Aggregate::Min,
+        Aggregate::Max,
+        Aggregate::Spread,
+        Aggregate::Stddev,
+        Aggregate::Median,
+        Aggregate::Percentile(90.0),
+    ];
+    // Offset 500 puts every edge midway between grid points; offset 101 puts one inside
+    // the first sensor's jitter band, whose blocks must then decode their timestamps.
+    for (offset, every_block_bounded) in [(500, true), (101, false)] {
+        for agg in aggs {
+            let q = AggregateQuery {
+                measurement: "noise",
+                field: "laeq",
+                tags: &all,
+                range: TimeRange::new(range.0, range.1),
+                aggregate: agg,
+                window: Some((10_000, offset)),
+                group_by: &["district"],
+            };
+            let (got, stats) = db.aggregate("city", &q).unwrap();
+            let expected = [vec![0, 1], vec![2]].map(|members| {
+                let mut pts: Vec<(i64, f64)> =
+                    members.iter().flat_map(|&s| points[s].clone()).collect();
+                pts.sort_by_key(|p| p.0);
+                naive(&pts, agg, Some((10_000, offset)), range)
+            });
+            assert_eq!(got.len(), 2, "{agg:?}");
+            for (g, rows) in got.iter().zip(&expected) {
+                assert_eq!(g.rows.len(), rows.len(), "{agg:?}");
+                for (a, b) in g.rows.iter().zip(rows) {
+                    assert_eq!(a.0, b.0, "{agg:?}");
+                    assert!(close(&a.1, &b.1), "{agg:?} offset {offset}: {a:?} vs {b:?}");
+                }
+            }
+            assert!(stats.chunks_decoded > 0, "{agg:?} {stats:?}");
+            if every_block_bounded {
+                assert_eq!(
+                    stats.times_bounded, stats.chunks_decoded,
+                    "{agg:?} {stats:?}"
+                );
+            } else {
+                assert!(
+                    stats.times_bounded < stats.chunks_decoded && stats.times_bounded > 0,
+                    "{agg:?} {stats:?}"
+                );
+            }
+        }
+    }
+    // First and last need their points' times: never from the bound.
+    let q = AggregateQuery {
+        measurement: "noise",
+        field: "laeq",
+        tags: &all,
+        range: TimeRange::new(range.0, range.1),
+        aggregate: Aggregate::Last,
+        window: Some((10_000, 500)),
+        group_by: &[],
+    };
+    let (_, stats) = db.aggregate("city", &q).unwrap();
+    assert_eq!(stats.times_bounded, 0, "{stats:?}");
 }
 
 #[test]

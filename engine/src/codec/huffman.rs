@@ -339,27 +339,20 @@ fn load_slow(b: &[u8], i: usize) -> u64 {
     x
 }
 
-/// Decoding state over one coded symbol sequence. Decoded symbols come out as table entries:
-/// `symbol << 8 | code length`.
-pub(crate) struct Decoder<'a, 't> {
-    table: &'t [u16; TABLE],
-    /// Bits of a table index (the longest code); 0 for a single symbol.
-    t: u32,
+/// The code lengths section, parsed.
+struct Lengths {
+    lens: [u8; 256],
+    /// Symbols per code length.
+    count: [u32; 16],
     /// Alphabet size.
     s: usize,
-    /// The eight streams, back to back.
-    data: &'a [u8],
-    /// Per stream: the next bit to decode (a bit offset into `data`), and its end.
-    pos: [usize; STREAMS],
-    end: [usize; STREAMS],
+    /// The longest code length; 0 for a single symbol.
+    t: u32,
 }
 
-impl<'a, 't> Decoder<'a, 't> {
-    /// Reads the code (building `table`) and the streams' extents from `r`.
-    pub(crate) fn new(
-        r: &mut Reader<'a>,
-        table: &'t mut [u16; TABLE_ALLOC],
-    ) -> Result<Decoder<'a, 't>, DecodeError> {
+impl Lengths {
+    #[inline(always)]
+    fn read(r: &mut Reader) -> Result<Lengths, DecodeError> {
         let at = r.position();
         let bad = |reason| err(at, reason);
         let mut lr = MsbReader::new(r.bytes()?).ok_or_else(|| bad("Huffman code too long"))?;
@@ -406,6 +399,67 @@ impl<'a, 't> Decoder<'a, 't> {
             .rev()
             .find(|&l| count[l as usize] > 0)
             .unwrap_or(0);
+        Ok(Lengths { lens, count, s, t })
+    }
+}
+
+/// The eight streams' bytes and, per stream, its first and end bit offsets in them.
+type Streams<'a> = (&'a [u8], [usize; STREAMS], [usize; STREAMS]);
+
+/// Reads the streams' extents (`total`, seven differences) and takes their bytes.
+#[inline(always)]
+fn read_streams<'a>(r: &mut Reader<'a>, at: usize) -> Result<Streams<'a>, DecodeError> {
+    let bad = |reason| err(at, reason);
+    let total = r.uvarint()?;
+    if total > r.remaining() as u64 {
+        return Err(bad("Huffman streams beyond the column"));
+    }
+    let total = total as usize;
+    let q = total / STREAMS;
+    let (mut pos, mut end) = ([0; STREAMS], [0; STREAMS]);
+    let mut start = 0usize;
+    for s in 0..STREAMS {
+        let len = if s + 1 < STREAMS {
+            let d = r.ivarint()?;
+            (q as i64)
+                .checked_add(d)
+                .and_then(|l| usize::try_from(l).ok())
+                .filter(|&l| l <= total - start)
+                .ok_or_else(|| bad("bad Huffman stream length"))?
+        } else {
+            total - start
+        };
+        pos[s] = start * 8;
+        start += len;
+        end[s] = start * 8;
+    }
+    Ok((r.take(total)?, pos, end))
+}
+
+/// Decoding state over one coded symbol sequence. Decoded symbols come out as table entries:
+/// `symbol << 8 | code length`.
+pub(crate) struct Decoder<'a, 't> {
+    table: &'t [u16; TABLE],
+    /// Bits of a table index (the longest code); 0 for a single symbol.
+    t: u32,
+    /// Alphabet size.
+    s: usize,
+    /// The eight streams, back to back.
+    data: &'a [u8],
+    /// Per stream: the next bit to decode (a bit offset into `data`), and its end.
+    pos: [usize; STREAMS],
+    end: [usize; STREAMS],
+}
+
+impl<'a, 't> Decoder<'a, 't> {
+    /// Reads the code (building `table`) and the streams' extents from `r`.
+    pub(crate) fn new(
+        r: &mut Reader<'a>,
+        table: &'t mut [u16; TABLE_ALLOC],
+    ) -> Result<Decoder<'a, 't>, DecodeError> {
+        let at = r.position();
+        let bad = |reason| err(at, reason);
+        let Lengths { lens, count, s, t } = Lengths::read(r)?;
         let mut dec = Decoder {
             table: &EMPTY,
             t,
@@ -463,30 +517,19 @@ impl<'a, 't> Decoder<'a, 't> {
         dec.table = table
             .first_chunk::<TABLE>()
             .expect("a table allocation holds TABLE entries and slack");
-        let total = r.uvarint()?;
-        if total > r.remaining() as u64 {
-            return Err(bad("Huffman streams beyond the column"));
-        }
-        let total = total as usize;
-        let q = total / STREAMS;
-        let mut start = 0usize;
-        for s in 0..STREAMS {
-            let len = if s + 1 < STREAMS {
-                let d = r.ivarint()?;
-                (q as i64)
-                    .checked_add(d)
-                    .and_then(|l| usize::try_from(l).ok())
-                    .filter(|&l| l <= total - start)
-                    .ok_or_else(|| bad("bad Huffman stream length"))?
-            } else {
-                total - start
-            };
-            dec.pos[s] = start * 8;
-            start += len;
-            dec.end[s] = start * 8;
-        }
-        dec.data = r.take(total)?;
+        (dec.data, dec.pos, dec.end) = read_streams(r, at)?;
         Ok(dec)
+    }
+
+    /// Moves `r` past a coded symbol sequence without building its table; returns the
+    /// alphabet size `S` (every symbol is below it). Checks what it reads, not the code.
+    pub(crate) fn skip(r: &mut Reader<'a>) -> Result<usize, DecodeError> {
+        let at = r.position();
+        let lengths = Lengths::read(r)?;
+        if lengths.t > 0 {
+            read_streams(r, at)?;
+        }
+        Ok(lengths.s)
     }
 
     /// Alphabet size `S`.

@@ -903,6 +903,110 @@ fn decode_rle<F: FnMut(&[u64])>(r: &mut Reader, n: usize, sink: &mut F) -> Resul
     Ok(())
 }
 
+/// A line bounding a stream's values: every value satisfies
+/// `lo + i·step ≤ x[i] ≤ hi + i·step` (`i` its index), in exact arithmetic.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LinearBound {
+    pub step: i64,
+    pub lo: i64,
+    pub hi: i64,
+}
+
+/// The line that bounds the `n` values of an integer stream, read from its header alone (no
+/// value is decoded): exact for constant and constant-step streams; for raw values and
+/// residuals from a line (`T_RAW`, `T_LINEAR`), as wide as the residuals' frame. `None` for
+/// other streams (deltas, runs, zstd frames) and for a bound that leaves the `i64` range, so
+/// that wrapping arithmetic cannot make a value differ from the exact sum the bound holds.
+/// Malformed headers give `None` too: decoding reports them.
+pub(crate) fn linear_bound(buf: &[u8], n: usize) -> Option<LinearBound> {
+    if n == 0 || n > super::MAX_VALUES {
+        return None;
+    }
+    let mut r = Reader::new(buf);
+    let (step, lo, hi) = match r.u8().ok()? {
+        CONST => {
+            let v = i128::from(r.ivarint().ok()?);
+            (0, v, v)
+        }
+        STEP => {
+            let first = i128::from(r.ivarint().ok()?);
+            (i128::from(r.ivarint().ok()?), first, first)
+        }
+        scheme @ (PACKED | SPLIT | PATCHED) => for_bound(&mut r, scheme, n)?,
+        _ => return None,
+    };
+    let last = (n - 1) as i128;
+    let fits = |x: i128| {
+        let end = last.checked_mul(step).and_then(|d| d.checked_add(x));
+        i64::try_from(x).is_ok() && end.is_some_and(|e| i64::try_from(e).is_ok())
+    };
+    (fits(lo) && fits(hi)).then_some(LinearBound {
+        step: step as i64,
+        lo: lo as i64,
+        hi: hi as i64,
+    })
+}
+
+/// [`linear_bound`] of a frame-of-reference scheme: `(step, lo, hi)`.
+fn for_bound(r: &mut Reader, scheme: u8, n: usize) -> Option<(i128, i128, i128)> {
+    let transform = r.u8().ok()?;
+    let step = match transform {
+        T_RAW => 0,
+        T_LINEAR => i128::from(r.ivarint().ok()?),
+        _ => return None,
+    };
+    let base = i128::from(r.ivarint().ok()?);
+    let g = i128::from(r.uvarint().ok()?);
+    let flags = if scheme == PACKED { 0 } else { r.u8().ok()? };
+    let k = u32::from(r.u8().ok()?);
+    if k > 64 {
+        return None;
+    }
+    // The largest coded residual `v`.
+    let low = (1u128 << k) - 1;
+    let v_max: u128 = match scheme {
+        PACKED => low,
+        SPLIT => {
+            let s = huffman::Decoder::skip(r).ok()?;
+            r.take(packed_len(n, k)).ok()?;
+            let mut top = (s - 1) as u128;
+            if flags & F_ESCAPES != 0 {
+                let count = usize::try_from(r.uvarint().ok()?).ok()?;
+                let we = u32::from(r.u8().ok()?);
+                if count > n || we > 64 {
+                    return None;
+                }
+                let mut escapes = vec![0u64; count];
+                unpack(r.take(packed_len(count, we)).ok()?, we, &mut escapes);
+                top += u128::from(escapes.into_iter().max().unwrap_or(0));
+            }
+            // A high part beyond 64 bits wraps: then any value is possible.
+            ((top << k) | low).min(u128::from(u64::MAX))
+        }
+        _ => {
+            r.take(packed_len(n, k)).ok()?;
+            let count = r.count(2).ok()?;
+            let mut top = 0u64;
+            for _ in 0..count {
+                r.uvarint().ok()?;
+                top = top.max(r.uvarint().ok()?);
+            }
+            // An exception's high part is shifted out entirely when `k` is 64.
+            let high = if k < 64 { u128::from(top) << k } else { 0 };
+            (high | low).min(u128::from(u64::MAX))
+        }
+    };
+    let v_max = i128::try_from(v_max).ok()?;
+    let (u_min, u_max) = if flags & F_ZIGZAG != 0 {
+        (-(v_max / 2) - 1, v_max / 2)
+    } else {
+        (0, v_max)
+    };
+    let lo = base.checked_add(g.checked_mul(u_min)?)?;
+    let hi = base.checked_add(g.checked_mul(u_max)?)?;
+    Some((step, lo, hi))
+}
+
 /// The fields shared by the frame-of-reference schemes.
 struct ForHeader {
     transform: u8,

@@ -101,6 +101,7 @@ mod zst;
 mod tests;
 
 pub use crate::encoding::DecodeError;
+pub use int::LinearBound;
 
 /// Whether the decoders' hot loops may run their AVX2 builds: the CPU has AVX2 (tests can
 /// force the portable builds).
@@ -204,6 +205,16 @@ pub fn encode_timestamps_with(ts: &[i64], effort: Effort, out: &mut Vec<u8>) {
 /// Decodes `n` timestamps written by [`encode_timestamps`], appending them to `out`.
 pub fn decode_timestamps(buf: &[u8], n: usize, out: &mut Vec<i64>) -> Result<(), DecodeError> {
     decode_i64s(buf, n, out)
+}
+
+/// A line bounding `n` timestamps written by [`encode_timestamps`], read from the column's
+/// header without decoding it: `lo + i·step ≤ ts[i] ≤ hi + i·step` for every index `i`.
+/// `None` where the encoding gives no such line within the `i64` range (deltas, runs, zstd)
+/// or the header is malformed (decoding reports that). Sensor timestamps on a jittered grid
+/// get a band as wide as their jitter, so a window edge usually falls between two indices
+/// the band alone tells apart.
+pub fn timestamp_bound(buf: &[u8], n: usize) -> Option<LinearBound> {
+    int::linear_bound(buf, n)
 }
 
 /// Encodes a float column; every bit pattern round-trips.

@@ -31,6 +31,9 @@ fn rt_i64(v: &[i64]) -> Vec<u8> {
     let mut back = Vec::new();
     decode_timestamps(&buf2, v.len(), &mut back).expect("decodes");
     assert_eq!(back, v);
+    for enc in [&buf, &fast, &buf2] {
+        assert_bound_holds(enc, v);
+    }
     buf
 }
 
@@ -86,6 +89,22 @@ fn rt_str(v: &[String]) -> Vec<u8> {
     buf
 }
 
+/// Checks that the bound read from `buf`'s header, if any, holds for every value `v` it
+/// decodes to; returns the bound.
+fn assert_bound_holds(buf: &[u8], v: &[i64]) -> Option<LinearBound> {
+    let b = timestamp_bound(buf, v.len())?;
+    for (i, &x) in v.iter().enumerate() {
+        let line = i as i128 * i128::from(b.step);
+        let (lo, hi) = (i128::from(b.lo) + line, i128::from(b.hi) + line);
+        assert!(
+            lo <= i128::from(x) && i128::from(x) <= hi,
+            "value {i} = {x} outside {lo}..={hi} (bound {b:?}, scheme {:#x})",
+            buf[0]
+        );
+    }
+    Some(b)
+}
+
 /// Every decoder on `bytes` with count `n`: must not panic, and on error must leave `out`
 /// untouched.
 fn decode_all(bytes: &[u8], n: usize) {
@@ -95,7 +114,13 @@ fn decode_all(bytes: &[u8], n: usize) {
     } else {
         assert_eq!(i.len(), n + 1);
     }
-    let _ = decode_timestamps(bytes, n, &mut Vec::new());
+    let mut ts = Vec::new();
+    if decode_timestamps(bytes, n, &mut ts).is_ok() {
+        assert_bound_holds(bytes, &ts);
+    } else {
+        // A header may still give a bound; it must not panic.
+        let _ = timestamp_bound(bytes, n);
+    }
     let mut u = Vec::new();
     if decode_unsigned(bytes, n, &mut u).is_ok() {
         assert_eq!(u.len(), n);
@@ -463,7 +488,53 @@ fn jittered_ms_timestamps_are_entropy_coded_and_survive_mangling() {
     );
     // ~3.3 bits of entropy per point; 5 is generous.
     assert!(buf.len() * 8 < 1024 * 5, "{} bytes", buf.len());
+    // The header alone bounds them to a band about as wide as the jitter (±50 ms).
+    let b = assert_bound_holds(&buf, &ts).expect("a line bounds grid timestamps");
+    assert_eq!(b.step, 15_000_000_000);
+    assert!(b.hi - b.lo <= 256_000_000, "band {} ns wide", b.hi - b.lo);
     mangle(&buf, ts.len());
+}
+
+#[test]
+fn bounds_of_constant_and_stepped_timestamps_are_exact() {
+    let step: Vec<i64> = (0..100).map(|i| 1_000 + i * 10).collect();
+    let mut buf = Vec::new();
+    encode_timestamps(&step, &mut buf);
+    let b = assert_bound_holds(&buf, &step);
+    assert_eq!(
+        b,
+        Some(LinearBound {
+            step: 10,
+            lo: 1_000,
+            hi: 1_000
+        })
+    );
+    buf.clear();
+    encode_timestamps(&[7; 5], &mut buf);
+    let b = assert_bound_holds(&buf, &[7; 5]);
+    assert_eq!(
+        b,
+        Some(LinearBound {
+            step: 0,
+            lo: 7,
+            hi: 7
+        })
+    );
+    // Deltas give no line, and neither does a line leaving the i64 range.
+    let walk: Vec<i64> = (0..300i64).map(|i| i * i).collect();
+    buf.clear();
+    encode_timestamps_with(&walk, Effort::Fast, &mut buf);
+    assert_eq!(buf[0], int::PACKED);
+    assert_eq!(timestamp_bound(&buf, walk.len()), None);
+    let near_max: Vec<i64> = (0..4).map(|i| i64::MAX - 30 + i * 10).collect();
+    buf.clear();
+    encode_timestamps(&near_max, &mut buf);
+    assert!(assert_bound_holds(&buf, &near_max).is_some());
+    assert_eq!(
+        timestamp_bound(&buf, 5),
+        None,
+        "a fifth value would overflow"
+    );
 }
 
 /// Heavy tails on both sides: steps of a few units, rare far outliers (escapes, patches).

@@ -167,6 +167,49 @@ impl RunValue for u64 {
     }
 }
 
+/// The times of a run's points, for [`Acc::add_run`].
+pub trait RunTimes: Copy {
+    /// How many points it has times for.
+    fn count(self) -> usize;
+    /// The time of point `i`.
+    fn at(self, i: usize) -> i64;
+    /// Appends the times of the first `n` points to `out`.
+    fn extend_into(self, n: usize, out: &mut Vec<i64>);
+}
+
+/// Each point's own time.
+impl RunTimes for &[i64] {
+    fn count(self) -> usize {
+        <[i64]>::len(self)
+    }
+    fn at(self, i: usize) -> i64 {
+        self[i]
+    }
+    fn extend_into(self, n: usize, out: &mut Vec<i64>) {
+        out.extend_from_slice(&self[..n]);
+    }
+}
+
+/// One time standing in for every point of a run, for runs whose point times are not
+/// known: valid where only the window counts, that is for the aggregates that compute
+/// from values alone (count, sum, mean, spread, stddev, median, percentile), and for min
+/// and max whose rows show their window's start (the stand-in then only breaks ties
+/// between equal values, which give the same row).
+#[derive(Debug, Clone, Copy)]
+pub struct SharedTime(pub i64);
+
+impl RunTimes for SharedTime {
+    fn count(self) -> usize {
+        usize::MAX
+    }
+    fn at(self, _: usize) -> i64 {
+        self.0
+    }
+    fn extend_into(self, n: usize, out: &mut Vec<i64>) {
+        out.extend(std::iter::repeat_n(self.0, n));
+    }
+}
+
 /// The running state of one aggregate over one window (of one series or of a group).
 #[derive(Debug, Clone, Default)]
 pub struct Acc {
@@ -243,12 +286,12 @@ impl Acc {
     /// Adds a run of points of one window, times ascending: what [`Acc::add`] does point by
     /// point (float sums up to rounding: they add in eight lanes), with only the work `agg`
     /// needs (this accumulator must serve `agg` alone).
-    pub fn add_run<T: RunValue>(&mut self, agg: Aggregate, times: &[i64], values: &[T]) {
-        let n = values.len().min(times.len());
+    pub fn add_run<T: RunValue, R: RunTimes>(&mut self, agg: Aggregate, times: R, values: &[T]) {
+        let n = values.len().min(times.count());
         if n == 0 {
             return;
         }
-        let (times, values) = (&times[..n], &values[..n]);
+        let values = &values[..n];
         self.count += n as u64;
         match agg {
             Aggregate::Count => {}
@@ -270,8 +313,8 @@ impl Acc {
                         }
                     }
                     let min = lo_v.num();
-                    if beats(Ordering::Less, (min, times[lo]), self.min) {
-                        self.min = Some((min, times[lo]));
+                    if beats(Ordering::Less, (min, times.at(lo)), self.min) {
+                        self.min = Some((min, times.at(lo)));
                     }
                 }
                 if want_max {
@@ -283,22 +326,22 @@ impl Acc {
                         }
                     }
                     let max = hi_v.num();
-                    if beats(Ordering::Greater, (max, times[hi]), self.max) {
-                        self.max = Some((max, times[hi]));
+                    if beats(Ordering::Greater, (max, times.at(hi)), self.max) {
+                        self.max = Some((max, times.at(hi)));
                     }
                 }
             }
             Aggregate::First => {
                 if let Some(i) = values.iter().position(|v| !v.is_nan()) {
-                    if takes(Ordering::Less, (times[i], values[i].num()), self.first) {
-                        self.first = Some((times[i], values[i].num()));
+                    if takes(Ordering::Less, (times.at(i), values[i].num()), self.first) {
+                        self.first = Some((times.at(i), values[i].num()));
                     }
                 }
             }
             Aggregate::Last => {
                 if let Some(i) = values.iter().rposition(|v| !v.is_nan()) {
-                    if takes(Ordering::Greater, (times[i], values[i].num()), self.last) {
-                        self.last = Some((times[i], values[i].num()));
+                    if takes(Ordering::Greater, (times.at(i), values[i].num()), self.last) {
+                        self.last = Some((times.at(i), values[i].num()));
                     }
                 }
             }
@@ -310,7 +353,7 @@ impl Acc {
                 }
                 self.values.extend(values.iter().map(|v| v.num().as_f64()));
                 if self.keep_times {
-                    self.times.extend_from_slice(times);
+                    times.extend_into(n, &mut self.times);
                 }
             }
         }

@@ -7,6 +7,12 @@
 //! in runs of one window each (as point by point, float sums up to rounding). Series are then
 //! merged per `GROUP BY` tag values.
 //!
+//! A block that alone holds its span's points but spans several windows skips the merge
+//! when the aggregate needs no point times (all but first and last, under `GROUP BY
+//! time`): its values are fed by window straight from the block, and the window edges,
+//! usually, from a line that bounds its timestamps, read from their column's header
+//! (see [`Direct`]): on sensor data, the timestamps of most blocks are never decoded.
+//!
 //! Deleted points: a block that a tombstone covers (any part of its span) is never answered
 //! from its statistics; it is decoded and the deleted points are left out.
 
@@ -14,7 +20,7 @@ use std::collections::BTreeMap;
 
 use rayon::prelude::*;
 
-use super::aggregate::{Acc, Aggregate, RunValue};
+use super::aggregate::{Acc, Aggregate, RunValue, SharedTime};
 use super::limits::Budget;
 use super::window::Windows;
 use crate::batch::{FieldId, SeriesId};
@@ -56,6 +62,9 @@ pub struct ExecStats {
     pub chunks_from_stats: u64,
     pub chunks_decoded: u64,
     pub values_decoded: u64,
+    /// Decoded chunks whose window edges a line bounding their timestamps decided, so the
+    /// timestamps were not decoded.
+    pub times_bounded: u64,
 }
 
 pub(crate) fn aggregate(
@@ -170,6 +179,7 @@ pub(crate) fn aggregate(
         stats.chunks_from_stats += st.chunks_from_stats;
         stats.chunks_decoded += st.chunks_decoded;
         stats.values_decoded += st.values_decoded;
+        stats.times_bounded += st.times_bounded;
         for (key, accs) in part {
             match groups.get_mut(&key) {
                 Some(mine) => mine
@@ -243,6 +253,7 @@ fn collect(
     range: TimeRange,
     stats_ok: bool,
     windows: &Option<Windows>,
+    mut direct: Option<Direct>,
     stats: &mut ExecStats,
 ) -> Result<(Vec<ChunkStats>, Column)> {
     // Every source's time spans holding the field, to prove a block has no overlap.
@@ -306,18 +317,23 @@ fn collect(
             let inside = st.first_time >= range.min && st.last_time <= range.max;
             let one_window =
                 windows.is_none_or(|w| w.index(st.first_time) == w.index(st.last_time));
-            if stats_ok
-                && inside
-                && one_window
-                && !tombstone::overlaps(&cuts, block.min_time, block.max_time)
-                && !overlaps_elsewhere(s, block.min_time, block.max_time)
-            {
+            // Its points are the series' only ones in its span, none of them deleted.
+            let alone = || {
+                !tombstone::overlaps(&cuts, block.min_time, block.max_time)
+                    && !overlaps_elsewhere(s, block.min_time, block.max_time)
+            };
+            if stats_ok && inside && one_window && alone() {
                 stats.chunks_from_stats += 1;
                 pushed.push(st.clone());
                 continue;
             }
             stats.chunks_decoded += 1;
             stats.values_decoded += u64::from(st.count);
+            if let Some(d) = direct.as_mut().filter(|_| inside && alone()) {
+                if d.feed(&live.segment, block, fid, stats)? {
+                    continue;
+                }
+            }
             live.segment
                 .read_field_alone(block, fid, &mut block_times, &mut times, &mut values)?;
         }
@@ -326,6 +342,131 @@ fn collect(
     }
     runs.extend(mem_runs);
     Ok((pushed, merge_runs(ftype, runs)))
+}
+
+/// Feeds a block straight to a series' window accumulators, by window, without merging it
+/// with other sources: for a block inside the range whose points are the series' only ones
+/// in its span (no overlap, no tombstone), when the aggregate needs no point times (see
+/// [`SharedTime`]).
+///
+/// Only the window edges inside the block matter, as the number of rows before each. They
+/// usually come from a line bounding the timestamps, read from their column's header
+/// ([`codec::timestamp_bound`](crate::codec::timestamp_bound)): sensor timestamps on a
+/// jittered grid lie in a band as wide as their jitter, and an edge that does not fall
+/// inside the band has as many rows before it as indices wholly before it. The timestamps
+/// are decoded only when some edge falls inside the band (or no line bounds them).
+struct Direct<'d> {
+    accs: &'d mut [Acc],
+    agg: Aggregate,
+    windows: Windows,
+    scratch: &'d mut DirectScratch,
+}
+
+/// Buffers [`Direct`] reuses from block to block.
+struct DirectScratch {
+    values: Values,
+    times: Vec<i64>,
+    /// Rows before each window edge inside the block, then the row count.
+    cuts: Vec<usize>,
+    /// Values fed since the caller last counted them against the budget.
+    fed: u64,
+}
+
+impl DirectScratch {
+    fn new(ftype: FieldType) -> DirectScratch {
+        DirectScratch {
+            values: Values::new(ftype),
+            times: Vec::new(),
+            cuts: Vec::new(),
+            fed: 0,
+        }
+    }
+}
+
+impl Direct<'_> {
+    /// Feeds `block`'s values of `fid`; `false` (nothing fed) when the field lacks a value on
+    /// some row.
+    fn feed(
+        &mut self,
+        segment: &crate::segment::Segment,
+        block: &crate::segment::BlockMeta,
+        fid: FieldId,
+        stats: &mut ExecStats,
+    ) -> Result<bool> {
+        let Some(chunk) = block.field(fid) else {
+            return Ok(false);
+        };
+        let sc = &mut *self.scratch;
+        sc.values.clear();
+        if !segment.read_dense_values(block, fid, &mut sc.values)? {
+            return Ok(false);
+        }
+        let n = sc.values.len();
+        let w = self.windows;
+        let (first, last) = (
+            w.index(chunk.stats.first_time),
+            w.index(chunk.stats.last_time),
+        );
+        sc.cuts.clear();
+        let bounded = first == last
+            || match segment.time_bound(block)? {
+                Some(b) => window_cuts(b, n, &w, first..last, &mut sc.cuts),
+                None => false,
+            };
+        if bounded {
+            stats.times_bounded += 1;
+        } else {
+            segment.read_times(block, &mut sc.times)?;
+            sc.cuts.clear();
+            sc.cuts
+                .extend((first..last).map(|i| sc.times.partition_point(|&t| t < w.start(i + 1))));
+        }
+        sc.cuts.push(n);
+        let mut start = 0;
+        for (i, &end) in sc.cuts.iter().enumerate() {
+            let (acc, at) = (&mut self.accs[first + i], SharedTime(w.start(first + i)));
+            match &sc.values {
+                Values::Float(v) => acc.add_run(self.agg, at, &v[start..end]),
+                Values::Integer(v) => acc.add_run(self.agg, at, &v[start..end]),
+                Values::Unsigned(v) => acc.add_run(self.agg, at, &v[start..end]),
+                Values::String(_) | Values::Boolean(_) => {}
+            }
+            start = end;
+        }
+        sc.fed += n as u64;
+        Ok(true)
+    }
+}
+
+/// Pushes onto `cuts`, for the start of each window after those in `windows`, the number
+/// of rows before it, when the line `bound` decides it for each of the `n` rows; `false`
+/// (`cuts` then partly filled) when some edge falls inside the band.
+fn window_cuts(
+    bound: crate::codec::LinearBound,
+    n: usize,
+    w: &Windows,
+    windows: std::ops::Range<usize>,
+    cuts: &mut Vec<usize>,
+) -> bool {
+    if bound.step <= 0 {
+        return false;
+    }
+    let step = i128::from(bound.step);
+    // Rows `i` with `x + i·step < edge`, for `x` the band's edge: `ceil((edge − x) / step)`.
+    let before = |edge: i128, x: i64| -> usize {
+        let d = edge - i128::from(x);
+        let i = if d <= 0 { 0 } else { (d + step - 1) / step };
+        i.min(n as i128) as usize
+    };
+    for i in windows {
+        let edge = i128::from(w.start(i + 1));
+        let (surely, maybe) = (before(edge, bound.hi), before(edge, bound.lo));
+        if surely != maybe {
+            return false;
+        }
+        cuts.push(surely);
+    }
+    true
 }
 
 /// The first and last time of the field's data in `range` across the series.
@@ -427,6 +568,10 @@ fn accumulate(
     let mut stats = ExecStats::default();
     let mut groups: BTreeMap<Vec<(String, String)>, Vec<Acc>> = BTreeMap::new();
     let keeps_values = !q.aggregate.uses_stats();
+    // Windowed aggregates other than first and last need no point times: clean blocks are
+    // fed by window straight from their values (see `Direct`).
+    let untimed = !matches!(q.aggregate, Aggregate::First | Aggregate::Last);
+    let mut scratch = DirectScratch::new(ctx.ftype);
     for (sid, tags) in series {
         ctx.budget.check_time()?;
         let key: Vec<(String, String)> = q
@@ -449,6 +594,15 @@ fn accumulate(
             accs.iter_mut().for_each(|a| a.reserve(reserve));
             accs
         });
+        let direct = match (windows, untimed) {
+            (Some(windows), true) => Some(Direct {
+                accs: &mut accs[..],
+                agg: q.aggregate,
+                windows,
+                scratch: &mut scratch,
+            }),
+            _ => None,
+        };
         let (pushed, column) = collect(
             ctx.snapshot,
             *sid,
@@ -457,8 +611,13 @@ fn accumulate(
             range,
             ctx.stats_ok,
             &windows,
+            direct,
             &mut stats,
         )?;
+        if keeps_values {
+            ctx.budget.add_points(scratch.fed)?;
+            scratch.fed = 0;
+        }
         for s in &pushed {
             accs[win_of(s.first_time)].add_stats(s);
         }

@@ -368,6 +368,35 @@ impl Segment {
             .inspect_err(|_| times.truncate(start))
     }
 
+    /// A line bounding the block's timestamps, read from their column's header without
+    /// decoding it (see [`codec::timestamp_bound`]; the column's checksum is checked).
+    pub fn time_bound(&self, block: &BlockMeta) -> Result<Option<codec::LinearBound>> {
+        let bytes = self.chunk(&block.timestamps)?;
+        Ok(codec::timestamp_bound(bytes, block.rows as usize))
+    }
+
+    /// Appends the values of `field` in `block` to `values` when the field has a value on
+    /// every row (the `i`-th value is then the `i`-th row's); returns whether it had.
+    pub fn read_dense_values(
+        &self,
+        block: &BlockMeta,
+        field: FieldId,
+        values: &mut Values,
+    ) -> Result<bool> {
+        let Some(chunk) = block.field(field) else {
+            return Ok(false);
+        };
+        if chunk.bitmap_len != 0 {
+            return Ok(false);
+        }
+        if chunk.stats.count != block.rows {
+            return Err(self.count_differs(chunk));
+        }
+        let bytes = self.chunk(&chunk.extent)?;
+        self.decode_values(chunk, 0, bytes, values)?;
+        Ok(true)
+    }
+
     /// Decodes a chunk's values (its `payload`, after a bitmap of `bitmap_len` bytes) onto
     /// `values`.
     fn decode_values(
