@@ -112,6 +112,16 @@ impl MsbReader {
         ((u64::from_be_bytes(b) << (self.pos % 8)) >> 48) as u32
     }
 
+    /// The next 64 bits, without consuming them (at least 57 of them from the buffer, the
+    /// rest zero).
+    #[inline(always)]
+    fn peek64(&self) -> u64 {
+        let i = (self.pos / 8).min(MAX_LENGTHS_BYTES + 8);
+        let mut b = [0u8; 8];
+        b.copy_from_slice(&self.buf[i..i + 8]);
+        u64::from_be_bytes(b) << (self.pos % 8)
+    }
+
     fn overrun(&self) -> bool {
         self.pos > self.len * 8
     }
@@ -339,6 +349,12 @@ fn load_slow(b: &[u8], i: usize) -> u64 {
     x
 }
 
+/// Reads the code lengths section's bytes (the first is `S − 1`), leaving `r` on the
+/// streams.
+pub(crate) fn code_bytes<'a>(r: &mut Reader<'a>) -> Result<&'a [u8], DecodeError> {
+    r.bytes()
+}
+
 /// The code lengths section, parsed.
 struct Lengths {
     lens: [u8; 256],
@@ -351,8 +367,16 @@ struct Lengths {
 }
 
 impl Lengths {
+    /// Parses the code lengths section; with `FULL` false, only the alphabet size and the
+    /// longest length (`lens` and `count` are left zero).
+    ///
+    /// Codes are read from a 64-bit window, seven per refill (a code takes at most 8 bits,
+    /// and a refill holds at least 57): the bit position then carries no dependency from one
+    /// code to the next, and the usual codes (`0`, `10`, `110`) decode without a branch.
     #[inline(always)]
-    fn read(r: &mut Reader) -> Result<Lengths, DecodeError> {
+    fn read<const FULL: bool>(r: &mut Reader) -> Result<Lengths, DecodeError> {
+        /// The change of length of the codes with 0, 1 and 2 leading ones.
+        const STEP: [u32; 3] = [0, 1, u32::MAX];
         let at = r.position();
         let bad = |reason| err(at, reason);
         let mut lr = MsbReader::new(r.bytes()?).ok_or_else(|| bad("Huffman code too long"))?;
@@ -360,45 +384,52 @@ impl Lengths {
         lr.pos = 8;
         let mut lens = [0u8; 256];
         let mut count = [0u32; 16];
-        let mut prev = 0u32;
+        let (mut prev, mut t) = (0u32, 0u32);
         let mut i = 0;
         while i < s {
-            let p = lr.peek16();
-            let (l, used) = if p >> 15 == 0 {
-                (prev, 1)
-            } else if p >> 14 == 0b10 {
-                (prev + 1, 2)
-            } else if p >> 13 == 0b110 {
-                (prev.wrapping_sub(1), 3)
-            } else if p >> 12 == 0b1110 {
-                ((p >> 8) & 15, 8)
-            } else {
-                let zeros = ((p >> 8) & 15) as usize + 2;
-                if zeros > s - i {
-                    return Err(bad("Huffman code lengths beyond the alphabet"));
+            let mut b = lr.peek64();
+            let mut used_bits = 0;
+            for _ in 0..7 {
+                if i >= s {
+                    break;
                 }
-                count[0] += zeros as u32;
-                i += zeros;
-                prev = 0;
-                lr.pos += 8;
-                continue;
-            };
-            if l > MAX_LEN {
-                return Err(bad("Huffman code length above the limit"));
+                let ones = (!b).leading_zeros();
+                let (l, used) = if ones < 3 {
+                    (prev.wrapping_add(STEP[ones as usize]), ones + 1)
+                } else if ones == 3 {
+                    ((b >> 56) as u32 & 15, 8)
+                } else {
+                    let zeros = ((b >> 56) & 15) as usize + 2;
+                    if zeros > s - i {
+                        return Err(bad("Huffman code lengths beyond the alphabet"));
+                    }
+                    if FULL {
+                        count[0] += zeros as u32;
+                    }
+                    i += zeros;
+                    prev = 0;
+                    b <<= 8;
+                    used_bits += 8;
+                    continue;
+                };
+                if l > MAX_LEN {
+                    return Err(bad("Huffman code length above the limit"));
+                }
+                if FULL {
+                    lens[i] = l as u8;
+                    count[l as usize] += 1;
+                }
+                t = t.max(l);
+                prev = l;
+                i += 1;
+                b <<= used;
+                used_bits += used;
             }
-            lens[i] = l as u8;
-            count[l as usize] += 1;
-            prev = l;
-            i += 1;
-            lr.pos += used;
+            lr.pos += used_bits as usize;
         }
         if lr.overrun() || lr.pos.div_ceil(8) != lr.len {
             return Err(bad("bad Huffman code lengths"));
         }
-        let t = (1..=MAX_LEN)
-            .rev()
-            .find(|&l| count[l as usize] > 0)
-            .unwrap_or(0);
         Ok(Lengths { lens, count, s, t })
     }
 }
@@ -459,7 +490,7 @@ impl<'a, 't> Decoder<'a, 't> {
     ) -> Result<Decoder<'a, 't>, DecodeError> {
         let at = r.position();
         let bad = |reason| err(at, reason);
-        let Lengths { lens, count, s, t } = Lengths::read(r)?;
+        let Lengths { lens, count, s, t } = Lengths::read::<true>(r)?;
         let mut dec = Decoder {
             table: &EMPTY,
             t,
@@ -525,7 +556,7 @@ impl<'a, 't> Decoder<'a, 't> {
     /// alphabet size `S` (every symbol is below it). Checks what it reads, not the code.
     pub(crate) fn skip(r: &mut Reader<'a>) -> Result<usize, DecodeError> {
         let at = r.position();
-        let lengths = Lengths::read(r)?;
+        let lengths = Lengths::read::<false>(r)?;
         if lengths.t > 0 {
             read_streams(r, at)?;
         }

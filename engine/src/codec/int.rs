@@ -966,20 +966,23 @@ fn for_bound(r: &mut Reader, scheme: u8, n: usize) -> Option<(i128, i128, i128)>
     let low = (1u128 << k) - 1;
     let v_max: u128 = match scheme {
         PACKED => low,
+        SPLIT if flags & F_ESCAPES == 0 => {
+            // The high parts are below the alphabet size, the code's first byte (plus one).
+            let top = u128::from(*huffman::code_bytes(r).ok()?.first()?);
+            ((top << k) | low).min(u128::from(u64::MAX))
+        }
         SPLIT => {
             let s = huffman::Decoder::skip(r).ok()?;
             r.take(packed_len(n, k)).ok()?;
-            let mut top = (s - 1) as u128;
-            if flags & F_ESCAPES != 0 {
-                let count = usize::try_from(r.uvarint().ok()?).ok()?;
-                let we = u32::from(r.u8().ok()?);
-                if count > n || we > 64 {
-                    return None;
-                }
-                let mut escapes = vec![0u64; count];
-                unpack(r.take(packed_len(count, we)).ok()?, we, &mut escapes);
-                top += u128::from(escapes.into_iter().max().unwrap_or(0));
+            // The escape symbol `S − 1` plus the largest listed excess.
+            let count = usize::try_from(r.uvarint().ok()?).ok()?;
+            let we = u32::from(r.u8().ok()?);
+            if count > n || we > 64 {
+                return None;
             }
+            let mut escapes = vec![0u64; count];
+            unpack(r.take(packed_len(count, we)).ok()?, we, &mut escapes);
+            let top = (s - 1) as u128 + u128::from(escapes.into_iter().max().unwrap_or(0));
             // A high part beyond 64 bits wraps: then any value is possible.
             ((top << k) | low).min(u128::from(u64::MAX))
         }
