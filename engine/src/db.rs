@@ -942,6 +942,21 @@ impl Db {
         crate::query::statement::run(self, db, text, now_nanos(), limits)
     }
 
+    /// [`Db::query_with`] for a caller that must not wait long (an async runtime's worker
+    /// thread): runs the query only while it stays small — read-only statements (`SELECT`,
+    /// `SHOW DATABASES`), none planning to decode more than `small.max_points` points, the
+    /// whole within `small.max_time` (checked between series) — and returns `Ok(None)` as
+    /// soon as it is not, having changed nothing: [`Db::query_with`] then answers it.
+    pub fn try_query_small(
+        &self,
+        db: &str,
+        text: &str,
+        limits: QueryLimits,
+        small: crate::query::SmallQuery,
+    ) -> std::result::Result<Option<Vec<crate::query::output::StatementOutcome>>, QueryError> {
+        crate::query::statement::run_small(self, db, text, now_nanos(), limits, small)
+    }
+
     /// [`Db::query_with`], handing each series to `consumer` as it is produced instead of
     /// collecting them: series cut into chunks of at most `chunk_rows` rows (0: whole
     /// series), then each statement's [`crate::QueryEvent::End`]. With chunks, a raw

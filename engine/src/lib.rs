@@ -53,7 +53,7 @@ pub use model::{FieldType, FieldValue, OwnedFieldValue, Precision};
 pub use point::Point;
 pub use query::{
     Aggregate, AggregateQuery, AggregateSeries, ExecStats, QueryError, QueryEvent, QueryLimits,
-    ResultSeries,
+    ResultSeries, SmallQuery,
 };
 pub use scan::{Row, SeriesRows, TagPredicate, TagRegex, TimeRange};
 pub use wal::{Fsync, RecoveryReport, Truncation};

@@ -173,3 +173,69 @@ fn bad_queries_get_clear_errors() {
         "{r:?}"
     );
 }
+
+#[test]
+fn small_queries_are_answered_whole_or_not_at_all() {
+    use ganzhi_engine::{QueryLimits, SmallQuery};
+    use std::time::Duration;
+    let (_dir, db) = open();
+    // In a segment, where the points to decode are known before reading.
+    db.flush().unwrap();
+    let small = SmallQuery {
+        max_points: 4,
+        max_time: Duration::from_secs(3600),
+    };
+    let run = |q: &str, small: SmallQuery| {
+        db.try_query_small("city", q, QueryLimits::default(), small)
+            .unwrap_or_else(|e| panic!("{q}: {e}"))
+    };
+    // Small read-only statements: the same answers as a plain query.
+    for q in [
+        "SELECT pm25 FROM air_quality WHERE station = 's1'",
+        "SELECT mean(pm25) FROM air_quality WHERE station = 's1' AND time <= 180s \
+         GROUP BY time(2m)",
+        "SHOW DATABASES; SELECT count(pm25) FROM air_quality WHERE station = 's2'",
+        "SELECT nothing FROM nowhere",
+    ] {
+        assert_eq!(run(q, small), Some(db.query("city", q).unwrap()), "{q}");
+    }
+    // More points to decode than allowed: abandoned, whether raw or aggregated, and in a
+    // later statement too.
+    for q in [
+        "SELECT pm25 FROM air_quality",
+        "SELECT max(pm25) FROM air_quality GROUP BY time(1m)",
+        "SELECT pm25 FROM air_quality WHERE station = 's2'; SELECT sum(pm25) FROM air_quality \
+         GROUP BY time(1m)",
+    ] {
+        assert_eq!(run(q, small), None, "{q}");
+    }
+    // Out of time: abandoned.
+    let no_time = SmallQuery {
+        max_time: Duration::ZERO,
+        ..small
+    };
+    assert_eq!(
+        run("SELECT pm25 FROM air_quality WHERE station = 's2'", no_time),
+        None
+    );
+    // Statements that change something never run as small queries, even behind a SELECT.
+    assert_eq!(
+        run(
+            "SELECT pm25 FROM air_quality WHERE station = 's2'; DROP MEASUREMENT air_quality",
+            small
+        ),
+        None
+    );
+    assert_eq!(run("CREATE DATABASE other", small), None);
+    assert_eq!(
+        one(&db, "SELECT count(pm25) FROM air_quality")[0].rows[0].1,
+        vec![Some(FieldValue::Integer(7))]
+    );
+    let names = one(&db, "SHOW DATABASES");
+    assert_eq!(names[0].rows.len(), 1, "{names:?}");
+    // A query that does not parse fails as it would anyway.
+    assert!(matches!(
+        db.try_query_small("city", "SELEC 1", QueryLimits::default(), small),
+        Err(QueryError::Parse(_))
+    ));
+}

@@ -69,6 +69,15 @@ pub struct ServeArgs {
     /// A statement whose result has more values fails (0: no limit). [default: 50000000]
     #[arg(long, env = "GANZHI_MAX_QUERY_VALUES", value_name = "N")]
     pub max_query_values: Option<usize>,
+    /// A read-only query whose statements each plan to decode at most this many points is
+    /// answered on the request's worker thread, without a hand-off to the blocking pool
+    /// (0: never). [default: 50000]
+    #[arg(long, env = "GANZHI_SMALL_QUERY_POINTS", value_name = "N")]
+    pub small_query_points: Option<u64>,
+    /// Such a query still running after this is given up and run on the blocking pool.
+    /// [default: 1ms]
+    #[arg(long, env = "GANZHI_SMALL_QUERY_TIME", value_name = "DURATION")]
+    pub small_query_time: Option<String>,
     /// Request bodies held in memory at once over all connections; more wait.
     /// [default: 64MiB]
     #[arg(long, env = "GANZHI_MAX_INFLIGHT_WRITE_BYTES", value_name = "SIZE")]
@@ -172,6 +181,16 @@ impl ServeArgs {
         }
         if let Some(v) = self.max_query_values.or(file.max_query_values) {
             l.max_query_values = v;
+        }
+        if let Some(v) = self.small_query_points.or(file.small_query_points) {
+            l.small_query_points = v;
+        }
+        if let Some(v) = span(
+            "small-query-time",
+            &self.small_query_time,
+            &file.small_query_time,
+        )? {
+            l.small_query_time = v;
         }
         if let Some(v) = self.max_connections.or(file.max_connections) {
             l.max_connections = v;

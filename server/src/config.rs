@@ -54,6 +54,11 @@ pub struct Limits {
     pub query_timeout: Duration,
     /// A statement whose result holds more values than this fails (0: no limit).
     pub max_query_values: usize,
+    /// A read-only query whose statements each plan to decode at most this many points is
+    /// answered on the request's worker thread instead of the blocking pool (0: never).
+    pub small_query_points: u64,
+    /// Such a query still running after this is given up and handed to the pool.
+    pub small_query_time: Duration,
     /// Request bodies held in memory at once, over all connections; a request waits for room.
     pub max_inflight_write_bytes: usize,
     /// Open connections; more wait in the listen backlog.
@@ -75,6 +80,8 @@ impl Default for Limits {
             max_concurrent_queries: 16,
             query_timeout: Duration::from_secs(60),
             max_query_values: 50_000_000,
+            small_query_points: 50_000,
+            small_query_time: Duration::from_millis(1),
             max_inflight_write_bytes: 64 << 20,
             max_connections: 1024,
             header_read_timeout: Duration::from_secs(30),
@@ -173,6 +180,8 @@ pub struct FileConfig {
     pub max_concurrent_queries: Option<usize>,
     pub query_timeout: Option<Span>,
     pub max_query_values: Option<usize>,
+    pub small_query_points: Option<u64>,
+    pub small_query_time: Option<Span>,
     pub max_inflight_write_bytes: Option<Size>,
     pub max_connections: Option<usize>,
     pub header_read_timeout: Option<Span>,

@@ -66,6 +66,9 @@ pub struct Metrics {
     pub write_rejected_lines: AtomicU64,
     pub write_duration: Histogram,
     pub query_requests: AtomicU64,
+    /// Queries answered on the request's worker thread, small enough not to need the
+    /// blocking pool.
+    pub query_small: AtomicU64,
     /// Statements that failed (parse errors count once per query).
     pub query_errors: AtomicU64,
     pub query_timeouts: AtomicU64,
@@ -91,6 +94,7 @@ impl Default for Metrics {
             write_rejected_lines: AtomicU64::new(0),
             write_duration: Histogram::default(),
             query_requests: AtomicU64::new(0),
+            query_small: AtomicU64::new(0),
             query_errors: AtomicU64::new(0),
             query_timeouts: AtomicU64::new(0),
             query_refused: AtomicU64::new(0),
@@ -203,6 +207,12 @@ impl Metrics {
             "ganzhi_query_requests_total",
             "Query requests.",
             &self.query_requests,
+        );
+        counter(
+            o,
+            "ganzhi_query_small_total",
+            "Queries small enough to be answered without the blocking pool.",
+            &self.query_small,
         );
         counter(
             o,

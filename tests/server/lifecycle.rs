@@ -119,6 +119,8 @@ fn help_documents_every_option() {
         "--max-series-per-database",
         "--max-concurrent-queries",
         "--query-timeout",
+        "--small-query-points",
+        "--small-query-time",
         "--max-inflight-write-bytes",
         "--header-read-timeout",
         "--body-read-timeout",

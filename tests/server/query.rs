@@ -264,3 +264,58 @@ fn management_statements_need_no_db() {
         r.body
     );
 }
+
+#[test]
+fn small_and_large_queries_answer_alike() {
+    // 60 000 points in segments: more than a query answered on the request's worker may
+    // decode, so the large statements below are handed to the blocking pool. (Time enough
+    // for a debug build to answer the small one.)
+    let s = Server::start(&["--small-query-time", "10s"]);
+    s.create_database("city");
+    let body: String = (0..60_000i64)
+        .map(|i| format!("noise,site=a laeq={} {}\n", i % 10, 1_700_000_000 + i))
+        .collect();
+    s.post(
+        "/write",
+        &[("db", "city"), ("precision", "s")],
+        &[],
+        body.as_bytes(),
+    )
+    .expect(204);
+    s.post("/internal/flush", &[], &[], b"").expect(200);
+    let ask = |q: &str| {
+        let r = s
+            .get("/query", &[("db", "city"), ("q", q), ("epoch", "s")], &[])
+            .expect(200);
+        r.body
+    };
+    let small_so_far = || s.metric("ganzhi_query_small_total").unwrap();
+    // Small: ten points.
+    let small = ask("SELECT sum(laeq) FROM noise WHERE time < 1700000010s");
+    assert!(small.contains("[0,45]"), "{small}");
+    assert_eq!(small_so_far(), 1.0);
+    // Large: every point decoded (each block spans several windows).
+    let large = ask("SELECT sum(laeq) FROM noise GROUP BY time(1000s)");
+    assert_eq!(rows(&large).len(), 60, "{large}");
+    assert!(
+        rows(&large).iter().all(|r| r.ends_with(",4500]")),
+        "{large}"
+    );
+    let raw = ask("SELECT laeq FROM noise");
+    assert_eq!(rows(&raw).len(), 60_000);
+    assert_eq!(small_so_far(), 1.0, "the large ones went to the pool");
+    // A statement that changes something, behind a small one: run once, on the pool.
+    let both =
+        ask("SELECT count(laeq) FROM noise WHERE time < 1700000010s; DROP MEASUREMENT noise");
+    assert!(both.contains("[0,10]"), "{both}");
+    assert_eq!(
+        ask("SHOW MEASUREMENTS"),
+        "{\"results\":[{\"statement_id\":0}]}\n"
+    );
+    assert_eq!(small_so_far(), 1.0);
+    assert_eq!(s.metric("ganzhi_query_errors_total"), Some(0.0));
+    // Turned off, every query goes to the pool.
+    let off = Server::start(&["--small-query-points", "0"]);
+    off.query("", "SHOW DATABASES").expect(200);
+    assert_eq!(off.metric("ganzhi_query_small_total"), Some(0.0));
+}

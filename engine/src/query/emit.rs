@@ -223,7 +223,25 @@ impl<'e, 'c> Emitter<'e, 'c> {
     }
 
     /// Adds a whole series (rows in output order), with the statement's paging.
-    pub fn series(&mut self, s: ResultSeries) -> Result<Flow, QueryError> {
+    pub fn series(&mut self, mut s: ResultSeries) -> Result<Flow, QueryError> {
+        // Without row paging, and within one chunk, the rows go through whole: what pushing
+        // them one by one would do, without copying them.
+        let whole = self.paging.offset == 0
+            && self.paging.limit == 0
+            && (self.chunk_rows == 0 || s.rows.len() <= self.chunk_rows);
+        if whole && !s.rows.is_empty() {
+            let rows = std::mem::take(&mut s.rows);
+            self.begin(s.name, s.tags, s.columns)?;
+            let flow = self.admit()?;
+            if flow == Flow::More {
+                if let Some(open) = &mut self.open {
+                    open.seen = rows.len() as u64;
+                    open.series.rows = rows;
+                }
+            }
+            self.finish()?;
+            return Ok(flow);
+        }
         self.begin(s.name, s.tags, s.columns)?;
         if let Some(open) = &mut self.open {
             let n = match self.chunk_rows {

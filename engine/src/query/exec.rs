@@ -134,6 +134,7 @@ pub(crate) fn aggregate(
         })
         .map(|c| u64::from(c.stats.count))
         .sum();
+    budget.check_decode(to_decode)?;
     let cores = budget.threads();
     let threads = if to_decode < PARALLEL_MIN_POINTS {
         1

@@ -7,8 +7,16 @@
 //! count them as they go. Aggregates answered by accumulators hold one per window and group
 //! whatever the number of points, and are bounded by the deadline only. The deadline is
 //! checked between series, so a query overruns it by at most one series' work.
+//!
+//! A *small* query ([`crate::Db::try_query_small`]) is one a caller may run where it cannot
+//! wait long (an async worker): its budget also abandons it as soon as a statement plans to
+//! decode more than [`SmallQuery::max_points`] points or the query runs past
+//! [`SmallQuery::max_time`] (checked where the deadline is). The abandonment is recorded
+//! in the budget, shared by every statement's copy, so the caller can tell it from a real
+//! limit and run the query again without it.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
@@ -29,6 +37,15 @@ pub struct QueryLimits {
     pub slice_points: usize,
 }
 
+/// What keeps a query small enough for [`crate::Db::try_query_small`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SmallQuery {
+    /// Points one statement may plan to decode.
+    pub max_points: u64,
+    /// Time the whole query may take.
+    pub max_time: Duration,
+}
+
 /// Points a streaming statement reads at once unless [`QueryLimits::slice_points`] says.
 pub const DEFAULT_SLICE_POINTS: usize = 1 << 16;
 
@@ -40,6 +57,10 @@ pub struct Budget {
     threads: usize,
     slice_points: usize,
     points: AtomicU64,
+    /// A small query's limits: points to decode, and when to give up.
+    small: Option<(u64, Instant)>,
+    /// Set once a small query is abandoned (shared by every statement's budget).
+    abandoned: Arc<AtomicBool>,
 }
 
 impl Budget {
@@ -54,6 +75,16 @@ impl Budget {
             threads: limits.threads,
             slice_points: limits.slice_points,
             points: AtomicU64::new(0),
+            small: None,
+            abandoned: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// A budget that also abandons the query once it is not `small`.
+    pub fn new_small(limits: QueryLimits, small: SmallQuery) -> Budget {
+        Budget {
+            small: Some((small.max_points, Instant::now() + small.max_time)),
+            ..Budget::new(limits)
         }
     }
 
@@ -65,6 +96,30 @@ impl Budget {
             threads: self.threads,
             slice_points: self.slice_points,
             points: AtomicU64::new(0),
+            small: self.small,
+            abandoned: self.abandoned.clone(),
+        }
+    }
+
+    /// Whether a small query was abandoned (by this budget or another statement's copy).
+    pub fn abandoned(&self) -> bool {
+        self.abandoned.load(Ordering::Relaxed)
+    }
+
+    /// Records the abandonment; the error fails the statement on the way out.
+    fn abandon(&self) -> Error {
+        self.abandoned.store(true, Ordering::Relaxed);
+        Error::QueryLimit {
+            reason: "abandoned: the query is not small".into(),
+        }
+    }
+
+    /// For a small query: fails (abandoning it) if a statement plans to decode more than its
+    /// points. Other queries: does nothing.
+    pub fn check_decode(&self, points: u64) -> Result<()> {
+        match self.small {
+            Some((max, _)) if points > max => Err(self.abandon()),
+            _ => Ok(()),
         }
     }
 
@@ -90,6 +145,11 @@ impl Budget {
 
     /// Fails once the deadline has passed.
     pub fn check_time(&self) -> Result<()> {
+        if let Some((_, until)) = self.small {
+            if Instant::now() >= until {
+                return Err(self.abandon());
+            }
+        }
         match self.deadline {
             Some(d) if Instant::now() >= d => Err(Error::QueryLimit {
                 reason: "query timeout: the query ran longer than its time limit".into(),
@@ -147,5 +207,33 @@ mod tests {
             .to_string()
             .contains("timeout"));
         assert!(Budget::unlimited().check_time().is_ok());
+    }
+
+    #[test]
+    fn a_small_query_is_abandoned_past_its_points_or_time() {
+        let small = SmallQuery {
+            max_points: 100,
+            max_time: Duration::from_secs(3600),
+        };
+        let b = Budget::new_small(QueryLimits::default(), small);
+        let statement = b.for_statement();
+        statement.check_decode(100).unwrap();
+        statement.check_time().unwrap();
+        assert!(!b.abandoned());
+        assert!(statement.check_decode(101).is_err());
+        assert!(b.abandoned(), "seen through the query's budget");
+        let late = Budget::new_small(
+            QueryLimits::default(),
+            SmallQuery {
+                max_time: Duration::ZERO,
+                ..small
+            },
+        );
+        assert!(late.check_time().is_err());
+        assert!(late.abandoned());
+        // Other budgets never abandon.
+        let b = Budget::unlimited();
+        b.check_decode(u64::MAX).unwrap();
+        assert!(!b.abandoned());
     }
 }

@@ -20,5 +20,5 @@ pub use aggregate::Aggregate;
 pub use builder::Select;
 pub use emit::{Collector, QueryEvent};
 pub use exec::{AggregateQuery, AggregateSeries, ExecStats};
-pub use limits::QueryLimits;
+pub use limits::{QueryLimits, SmallQuery};
 pub use statement::{QueryError, ResultSeries};

@@ -952,6 +952,7 @@ impl Plan<'_> {
             let sids: Vec<SeriesId> = groups.values().flatten().map(|(sid, _)| *sid).collect();
             let rows = crate::scan::estimate_rows(&snapshot, &sids, &fids, self.range);
             self.budget.check_points(rows).map_err(engine_err)?;
+            self.budget.check_decode(rows).map_err(engine_err)?;
         }
         let mut column_list = vec!["time".to_string()];
         column_list.extend(column_names(items.into_iter().map(|(n, _)| n).collect()));

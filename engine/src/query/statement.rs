@@ -6,7 +6,7 @@
 use std::fmt;
 
 use super::emit::{Collector, Consumer, Emitter, Paging};
-use super::limits::{Budget, QueryLimits};
+use super::limits::{Budget, QueryLimits, SmallQuery};
 use super::output::StatementOutcome;
 use crate::db::Db;
 use crate::influxql::{self, ConditionError, ParseError, Statement};
@@ -77,6 +77,33 @@ pub fn run(
     Ok(collector.into_results())
 }
 
+/// [`run`] if the query stays small: every statement a `SELECT` or `SHOW DATABASES` (which
+/// change nothing), none planning to decode more than `small.max_points` points, the whole
+/// within `small.max_time`. `Ok(None)` as soon as it is not (the work done so far is
+/// dropped; running the query again with [`run`] answers it).
+pub fn run_small(
+    engine: &Db,
+    db: &str,
+    text: &str,
+    now_ns: i64,
+    limits: QueryLimits,
+    small: SmallQuery,
+) -> Result<Option<Vec<StatementOutcome>>, QueryError> {
+    let query = influxql::parse_query(text).map_err(QueryError::Parse)?;
+    let read_only = query
+        .statements
+        .iter()
+        .all(|s| matches!(s, Statement::Select(_) | Statement::ShowDatabases));
+    if !read_only {
+        return Ok(None);
+    }
+    let budget = Budget::new_small(limits, small);
+    let mut collector = Collector::new();
+    let mut consumer = |e| collector.take(e);
+    run_parsed(engine, db, &query, now_ns, &budget, 0, &mut consumer);
+    Ok((!budget.abandoned()).then(|| collector.into_results()))
+}
+
 /// [`run`], handing each series to `consumer` as it is produced, cut into chunks of at most
 /// `chunk_rows` rows (0: whole series). With chunks, a raw statement holds about
 /// `limits.slice_points` points per group at once instead of its whole result. A parse
@@ -92,7 +119,29 @@ pub fn run_stream(
     consumer: &mut Consumer<'_>,
 ) -> Result<(), QueryError> {
     let query = influxql::parse_query(text).map_err(QueryError::Parse)?;
-    let budget = Budget::new(limits);
+    run_parsed(
+        engine,
+        db,
+        &query,
+        now_ns,
+        &Budget::new(limits),
+        chunk_rows,
+        consumer,
+    );
+    Ok(())
+}
+
+/// Runs each statement of a parsed query within `budget`, handing its series and its `End`
+/// to `consumer`.
+fn run_parsed(
+    engine: &Db,
+    db: &str,
+    query: &influxql::Query,
+    now_ns: i64,
+    budget: &Budget,
+    chunk_rows: usize,
+    consumer: &mut Consumer<'_>,
+) {
     for (i, s) in query.statements.iter().enumerate() {
         let paging = match s {
             Statement::Select(s) => Paging::of(s),
@@ -105,11 +154,10 @@ pub fn run_stream(
             .and_then(|()| statement(engine, db, s, now_ns, &budget.for_statement(), &mut out));
         let stopped = out.is_stopped();
         out.end(result.err());
-        if stopped {
+        if stopped || budget.abandoned() {
             break;
         }
     }
-    Ok(())
 }
 
 /// Runs one parsed SELECT without limits (the builder's entry point).

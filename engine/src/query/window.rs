@@ -32,7 +32,11 @@ impl Windows {
 
     /// The index of the window holding `t` (which must lie in the covered range).
     pub fn index(&self, t: i64) -> usize {
-        ((t as i128 - self.first as i128) / self.interval as i128) as usize
+        match t.checked_sub(self.first) {
+            // The usual case, in 64 bits (a 128-bit division is a library call).
+            Some(d) if d >= 0 => (d / self.interval) as usize,
+            _ => ((t as i128 - self.first as i128) / self.interval as i128) as usize,
+        }
     }
 
     pub fn start(&self, i: usize) -> i64 {

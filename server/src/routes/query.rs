@@ -8,8 +8,10 @@
 //! InfluxDB does.
 //!
 //! The query and the encoding of its result run on the blocking pool, holding one of the
-//! `max_concurrent_queries` permits until they really end. A whole response is limited to
-//! `max_query_values` values, refused before reading where the engine can tell.
+//! `max_concurrent_queries` permits until they really end; a small read-only query (see
+//! `small`) runs on the request's worker thread instead, where it costs about half. A
+//! whole response is limited to `max_query_values` values, refused before reading where the
+//! engine can tell.
 //!
 //! With `chunked=true` the response streams as InfluxDB's does: one JSON line per series, a
 //! series longer than `chunk_size` rows (default 10 000, at most 100 000) cut into several
@@ -181,8 +183,9 @@ pub async fn query(state: &Arc<State>, req: Request<Incoming>) -> Result<Respons
             access,
         );
     }
-    let work = move || {
-        let mut results = match engine.query_with(&db, &text, engine_limits) {
+    // Everything after the engine's answer: visibility, the size limit, the encoding.
+    let answer = move |results: Result<Vec<StatementOutcome>, QueryError>| {
+        let mut results = match results {
             Ok(results) => results,
             Err(e) => return Outcome::Parse(e.to_string()),
         };
@@ -206,22 +209,25 @@ pub async fn query(state: &Arc<State>, req: Request<Incoming>) -> Result<Respons
             Format::Csv => Outcome::Encoded(output::to_csv(&results, epoch), failed),
         }
     };
-    let outcome = limits::run_limited(
-        &state.queries,
-        limits.max_concurrent_queries,
-        limits.query_timeout,
-        work,
-    )
-    .await
-    .map_err(|refused| {
-        let counter = match refused {
-            Refused::Busy { .. } => &state.metrics.query_refused,
-            Refused::TimedOut(_) => &state.metrics.query_timeouts,
-            Refused::Panicked => &state.metrics.query_errors,
-        };
-        counter.fetch_add(1, Relaxed);
-        refused.into_error()
-    })?;
+    let outcome = match small(state, &engine, &db, &text, engine_limits) {
+        Some(results) => answer(results),
+        None => limits::run_limited(
+            &state.queries,
+            limits.max_concurrent_queries,
+            limits.query_timeout,
+            move || answer(engine.query_with(&db, &text, engine_limits)),
+        )
+        .await
+        .map_err(|refused| {
+            let counter = match refused {
+                Refused::Busy { .. } => &state.metrics.query_refused,
+                Refused::TimedOut(_) => &state.metrics.query_timeouts,
+                Refused::Panicked => &state.metrics.query_errors,
+            };
+            counter.fetch_add(1, Relaxed);
+            refused.into_error()
+        })?,
+    };
     let m = &state.metrics;
     m.query_duration.observe(started.elapsed());
     match outcome {
@@ -239,6 +245,36 @@ pub async fn query(state: &Arc<State>, req: Request<Incoming>) -> Result<Respons
             Ok(http::with_type(StatusCode::OK, content_type, bytes))
         }
     }
+}
+
+/// Answers a small read-only query on this thread (within `small_query_points` and
+/// `small_query_time`), holding a query slot meanwhile; `None` when it is not small (the
+/// engine abandons it as soon as it sees that) or no slot is free: the blocking pool then
+/// runs it. Handing a query to the pool and back costs the server about 40 µs of CPU (two
+/// thread wake-ups), as much as a small query itself (one station's day in 5-minute means:
+/// about 35 µs); 50 000 points take about 0.2 ms to decode, so the worker is held about as
+/// long as by its other requests' work, never much longer.
+fn small(
+    state: &State,
+    engine: &ganzhi_engine::Db,
+    db: &str,
+    text: &str,
+    limits: ganzhi_engine::QueryLimits,
+) -> Option<Result<Vec<StatementOutcome>, QueryError>> {
+    let config = &state.config.limits;
+    if config.small_query_points == 0 {
+        return None;
+    }
+    let small = ganzhi_engine::SmallQuery {
+        max_points: config.small_query_points,
+        max_time: config.small_query_time,
+    };
+    let _slot = state.queries.clone().try_acquire_owned().ok()?;
+    let answered = engine
+        .try_query_small(db, text, limits, small)
+        .transpose()?;
+    state.metrics.query_small.fetch_add(1, Relaxed);
+    Some(answered)
 }
 
 /// A chunked response: the query runs on the blocking pool, holding a query slot until it
