@@ -265,6 +265,8 @@ fn management_statements_need_no_db() {
     );
 }
 
+const SECOND: i64 = 1_000_000_000;
+
 #[test]
 fn small_and_large_queries_answer_alike() {
     // 60 000 points in segments: more than a query answered on the request's worker may
@@ -273,15 +275,15 @@ fn small_and_large_queries_answer_alike() {
     let s = Server::start(&["--small-query-time", "10s"]);
     s.create_database("city");
     let body: String = (0..60_000i64)
-        .map(|i| format!("noise,site=a laeq={} {}\n", i % 10, 1_700_000_000 + i))
+        .map(|i| {
+            format!(
+                "noise,site=a laeq={} {}\n",
+                i % 10,
+                (1_700_000_000 + i) * SECOND
+            )
+        })
         .collect();
-    s.post(
-        "/write",
-        &[("db", "city"), ("precision", "s")],
-        &[],
-        body.as_bytes(),
-    )
-    .expect(204);
+    s.write("city", &body).expect(204);
     s.post("/internal/flush", &[], &[], b"").expect(200);
     let ask = |q: &str| {
         let r = s

@@ -659,3 +659,46 @@ fn accumulate(
 
     Ok((groups, stats))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codec::LinearBound;
+
+    #[test]
+    fn window_edges_are_placed_only_when_the_band_decides_them() {
+        // Rows every 10 ns from 5, exactly: edges every 25 ns from 0.
+        let w = Windows::new(25, 0, 5, 95).unwrap();
+        let exact = LinearBound {
+            step: 10,
+            lo: 5,
+            hi: 5,
+        };
+        let mut cuts = Vec::new();
+        assert!(window_cuts(exact, 10, &w, 0..3, &mut cuts));
+        // Times 5 15 25 35 45 55 65 75 85 95: before 25, 50, 75.
+        assert_eq!(cuts, [2, 5, 7]);
+        // A band of ±3 ns: 25 may hold row 2 (22..28), so it is not decided; 50 is.
+        let band = LinearBound {
+            step: 10,
+            lo: 2,
+            hi: 8,
+        };
+        cuts.clear();
+        assert!(!window_cuts(band, 10, &w, 0..3, &mut cuts));
+        cuts.clear();
+        assert!(window_cuts(band, 10, &w, 1..2, &mut cuts));
+        assert_eq!(cuts, [5]);
+        // Edges past the rows count them all; a line that does not rise decides nothing.
+        cuts.clear();
+        let far = Windows::new(1000, 0, 0, 5000).unwrap();
+        assert!(window_cuts(exact, 10, &far, 0..2, &mut cuts));
+        assert_eq!(cuts, [10, 10]);
+        let flat = LinearBound {
+            step: 0,
+            lo: 5,
+            hi: 5,
+        };
+        assert!(!window_cuts(flat, 10, &w, 0..1, &mut Vec::new()));
+    }
+}
