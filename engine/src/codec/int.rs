@@ -1376,13 +1376,13 @@ fn decode_residuals_impl<F: FnMut(&[u64])>(
                     // The common case: high parts, zigzag, base, factor and trend in one pass.
                     None => pass(u, Some(hi), recon, linear_trend(h, done)),
                     Some(esc) => {
-                        for (v, &e) in u.iter_mut().zip(hi.iter()) {
-                            *v |= u64::from(e >> 8) << k;
-                        }
                         // Escapes (the last symbol) are rare: a mask of them per group of 32
-                        // (computed without branching), then one step per escape.
+                        // (computed without branching), then one step per escape, which puts
+                        // the whole high part (escape symbol plus excess) into the value's
+                        // low bits' slot and clears the symbol. The common pass then does
+                        // the rest: `low | hi << k` is `low + (hi << k)`, as `low < 2^k`.
                         let e_min = ((dec.alphabet() - 1) as u16) << 8;
-                        for (vs, es) in u.chunks_mut(32).zip(hi.chunks(32)) {
+                        for (vs, es) in u.chunks_mut(32).zip(hi.chunks_mut(32)) {
                             // Most groups hold none: a vectorised maximum rules them out.
                             if es.iter().fold(0, |m, &e| m.max(e)) < e_min {
                                 continue;
@@ -1394,14 +1394,17 @@ fn decode_residuals_impl<F: FnMut(&[u64])>(
                             while mask != 0 {
                                 let i = mask.trailing_zeros() as usize;
                                 mask &= mask - 1;
-                                let (Some(v), Some(&x)) = (vs.get_mut(i), escs.get(*esc)) else {
+                                let (Some(v), Some(e), Some(&x)) =
+                                    (vs.get_mut(i), es.get_mut(i), escs.get(*esc))
+                                else {
                                     return Err(err(at, "more escapes than listed"));
                                 };
-                                *v = v.wrapping_add(x << k);
+                                *v = v.wrapping_add(u64::from(*e >> 8).wrapping_add(x) << k);
+                                *e = 0;
                                 *esc += 1;
                             }
                         }
-                        pass(u, None, recon, linear_trend(h, done));
+                        pass(u, Some(hi), recon, linear_trend(h, done));
                     }
                 }
             }
