@@ -274,9 +274,13 @@ fn collect(
         metas.iter().enumerate().any(|(j, meta)| {
             j != seg
                 && meta.is_some_and(|m| {
-                    m.blocks
+                    // Blocks are in time order without overlap: find the first that ends
+                    // at or after `min`.
+                    let from = m.blocks.partition_point(|b| b.max_time < min);
+                    m.blocks[from..]
                         .iter()
-                        .any(|b| b.min_time <= max && b.max_time >= min && b.field(fid).is_some())
+                        .take_while(|b| b.min_time <= max)
+                        .any(|b| b.field(fid).is_some())
                 })
         }) || mem_runs.iter().any(|c| {
             let i = c.times.partition_point(|&t| t < min);

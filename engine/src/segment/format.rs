@@ -206,6 +206,16 @@ pub fn decode_index(
                     reason: "block time range inverted",
                 });
             }
+            // Readers search a series' blocks by time.
+            if blocks
+                .last()
+                .is_some_and(|b: &BlockMeta| b.max_time >= min_time)
+            {
+                return Err(DecodeError {
+                    offset: at,
+                    reason: "blocks out of time order",
+                });
+            }
             let rows = u32::try_from(r.uvarint()?).map_err(|_| DecodeError {
                 offset: at,
                 reason: "row count overflow",

@@ -240,3 +240,48 @@ fn a_damaged_index_or_a_truncated_file_is_refused_with_its_name() {
         }
     }
 }
+
+#[test]
+fn an_index_with_blocks_out_of_time_order_is_refused() {
+    let extent = |offset| format::Extent {
+        offset,
+        len: 4,
+        crc: 0,
+        ordinal: 0,
+    };
+    let block = |min_time, max_time, at| format::BlockMeta {
+        min_time,
+        max_time,
+        rows: 2,
+        timestamps: extent(at),
+        fields: Vec::new(),
+    };
+    let index = |blocks| {
+        let mut out = Vec::new();
+        format::encode_index(
+            &[SeriesMeta {
+                id: SeriesId(1),
+                key: "m,t=a".into(),
+                blocks,
+            }],
+            &mut out,
+        );
+        out
+    };
+    let area = 0..100;
+    let ordered = index(vec![block(10, 20, 0), block(21, 30, 8)]);
+    assert_eq!(
+        format::decode_index(&ordered, area.clone()).unwrap()[0]
+            .blocks
+            .len(),
+        2
+    );
+    // Overlapping, then backwards: readers search blocks by time, so either is corrupt.
+    for blocks in [
+        vec![block(10, 20, 0), block(20, 30, 8)],
+        vec![block(21, 30, 0), block(10, 20, 8)],
+    ] {
+        let err = format::decode_index(&index(blocks), area.clone()).unwrap_err();
+        assert_eq!(err.reason, "blocks out of time order");
+    }
+}
