@@ -12,6 +12,11 @@ ganzhi's ratio to VictoriaMetrics. ganzhi's answers are checked against InfluxDB
 InfluxQL, exact results expected). VictoriaMetrics gets its MetricsQL equivalents (its windows
 end at each step instead of starting there, and its percentile across sites is a quantile of
 per-site quantiles: an approximation, as the issue notes).
+
+With `--interleave`, the systems are still loaded one after another, but each stays up, and the
+timed runs then alternate between them (one query on each system in turn, the order reversed
+every run), so that a change of load on this shared machine hits every system alike instead of
+whichever was being timed.
 """
 
 from __future__ import annotations
@@ -84,44 +89,96 @@ def make(name: str, workdir: str, binary: str):
     return systems.SYSTEMS[name](workdir)
 
 
-def run_system(name: str, args, root: str) -> dict:
+def start_and_load(name: str, args, root: str):
+    """Start `name` on an empty data dir, load the day and persist it; the running system and
+    its record (the caller stops it)."""
     workdir = tempfile.mkdtemp(prefix=f"{name}-", dir=root)
     sysm = make(name, workdir, os.path.abspath(args.ganzhi_bin))
     rec: dict = {"system": name, "queries": []}
+    sysm.start(timeout=120)
+    sysm.prepare()
+    log(f"[{name}] loading {args.data}")
+    lr = systems.run_loader(sysm, os.path.abspath(args.ganzhi_bin), args.data, 5000, 4, 3600)
+    rec["load_values_per_second"] = lr.get("values_per_second")
+    if lr.get("errors"):
+        raise RuntimeError(f"load failed: {lr['errors'][:3]}")
+    p = sysm.persist(1800)
+    log(f"[{name}] loaded ({lr.get('values_per_second', 0):,.0f} values/s), persisted in "
+        f"{p.get('seconds', 0):.1f}s")
+    return sysm, rec
+
+
+def query_of(name: str, q) -> tuple[str, dict]:
+    label, influxql, metricsql, vm_params = q
+    return (metricsql, vm_params) if name == "victoriametrics" else (influxql, {})
+
+
+def record(rec: dict, name: str, sysm, q, times: list, err) -> None:
+    label = q[0]
+    text, params = query_of(name, q)
+    _, doc = sysm.query(text, **params)
+    rec["queries"].append({"label": label, "query": text, "params": params,
+                           "median_ms": statistics.median(times) * 1000 if times else math.nan,
+                           "times_ms": [t * 1000 for t in times], "error": err,
+                           "answer": series_of(doc) if name != "victoriametrics" else None})
+    log(f"[{name}] {label}: {rec['queries'][-1]['median_ms']:.2f} ms"
+        + (f" ERROR {err}" if err else ""))
+
+
+def run_system(name: str, args, root: str) -> dict:
+    sysm, rec = None, {"system": name, "queries": []}
     try:
-        sysm.start(timeout=120)
-        sysm.prepare()
-        log(f"[{name}] loading {args.data}")
-        lr = systems.run_loader(sysm, os.path.abspath(args.ganzhi_bin), args.data, 5000, 4,
-                                3600)
-        rec["load_values_per_second"] = lr.get("values_per_second")
-        if lr.get("errors"):
-            raise RuntimeError(f"load failed: {lr['errors'][:3]}")
-        p = sysm.persist(1800)
-        log(f"[{name}] loaded ({lr.get('values_per_second', 0):,.0f} values/s), persisted in "
-            f"{p.get('seconds', 0):.1f}s; querying")
-        for label, influxql, metricsql, vm_params in QUERIES:
-            if name == "victoriametrics":
-                text, params = metricsql, vm_params
-            else:
-                text, params = influxql, {}
+        sysm, rec = start_and_load(name, args, root)
+        for q in QUERIES:
+            text, params = query_of(name, q)
             sysm.query(text, **params)  # warm-up (caches, page cache), not timed
             timed = systems.time_queries(sysm, [(text, params)], repetitions=args.runs)[0]
-            _, doc = sysm.query(text, **params)
-            rec["queries"].append({"label": label, "query": text, "params": params,
-                                   "median_ms": (timed["median"] or math.nan) * 1000,
-                                   "times_ms": [t * 1000 for t in timed["times"]],
-                                   "error": timed["error"],
-                                   "answer": series_of(doc) if name != "victoriametrics"
-                                   else None})
-            log(f"[{name}] {label}: {rec['queries'][-1]['median_ms']:.2f} ms"
-                + (f" ERROR {timed['error']}" if timed["error"] else ""))
+            record(rec, name, sysm, q, timed["times"], timed["error"])
     except Exception as e:  # report and go on with the next system
         rec["error"] = f"{type(e).__name__}: {e}"
-        log(f"[{name}] FAILED: {rec['error']}\n{sysm.log_tail()}")
+        log(f"[{name}] FAILED: {rec['error']}" + (f"\n{sysm.log_tail()}" if sysm else ""))
     finally:
-        sysm.stop()
+        if sysm is not None:
+            sysm.stop()
     return rec
+
+
+def run_interleaved(names: list[str], args, root: str) -> dict:
+    """Load each system in turn (each stays up), then time the queries alternating between
+    them."""
+    up: dict = {}
+    results: dict = {}
+    try:
+        for n in names:
+            try:
+                up[n], results[n] = start_and_load(n, args, root)
+            except Exception as e:
+                results[n] = {"system": n, "queries": [], "error": f"{type(e).__name__}: {e}"}
+                log(f"[{n}] FAILED: {results[n]['error']}")
+        log(f"querying {', '.join(up)} in turn")
+        for q in QUERIES:
+            times = {n: [] for n in up}
+            errors: dict = {}
+            for n, sysm in up.items():
+                text, params = query_of(n, q)
+                sysm.query(text, **params)  # warm-up (caches, page cache), not timed
+            order = list(up)
+            for r in range(max(1, args.runs)):
+                for n in (order if r % 2 == 0 else order[::-1]):
+                    if n in errors:
+                        continue
+                    text, params = query_of(n, q)
+                    try:
+                        secs, _ = up[n].query(text, **params)
+                        times[n].append(secs)
+                    except Exception as e:  # record and go on
+                        errors[n] = f"{type(e).__name__}: {e}"
+            for n, sysm in up.items():
+                record(results[n], n, sysm, q, times[n], errors.get(n))
+    finally:
+        for sysm in up.values():
+            sysm.stop()
+    return results
 
 
 def main(argv=None) -> int:
@@ -132,12 +189,17 @@ def main(argv=None) -> int:
     ap.add_argument("--ganzhi-bin", default="target/release/ganzhi")
     ap.add_argument("--tmp", default=None, help="where the systems' data directories go")
     ap.add_argument("--out", help="write the full results as JSON here")
+    ap.add_argument("--interleave", action="store_true",
+                    help="keep every system up and alternate the timed runs between them")
     args = ap.parse_args(argv)
     args.data = os.path.abspath(args.data)
     names = [s.strip() for s in args.systems.split(",") if s.strip()]
     root = tempfile.mkdtemp(prefix="ganzhi-queries-", dir=args.tmp)
     try:
-        results = {n: run_system(n, args, root) for n in names}
+        if args.interleave:
+            results = run_interleaved(names, args, root)
+        else:
+            results = {n: run_system(n, args, root) for n in names}
     finally:
         shutil.rmtree(root, ignore_errors=True)
 

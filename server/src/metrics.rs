@@ -69,6 +69,8 @@ pub struct Metrics {
     /// Queries answered on the request's worker thread, small enough not to need the
     /// blocking pool.
     pub query_small: AtomicU64,
+    /// Queries tried on the worker thread and handed to the pool as not small.
+    pub query_not_small: AtomicU64,
     /// Statements that failed (parse errors count once per query).
     pub query_errors: AtomicU64,
     pub query_timeouts: AtomicU64,
@@ -95,6 +97,7 @@ impl Default for Metrics {
             write_duration: Histogram::default(),
             query_requests: AtomicU64::new(0),
             query_small: AtomicU64::new(0),
+            query_not_small: AtomicU64::new(0),
             query_errors: AtomicU64::new(0),
             query_timeouts: AtomicU64::new(0),
             query_refused: AtomicU64::new(0),
@@ -213,6 +216,12 @@ impl Metrics {
             "ganzhi_query_small_total",
             "Queries small enough to be answered without the blocking pool.",
             &self.query_small,
+        );
+        counter(
+            o,
+            "ganzhi_query_not_small_total",
+            "Queries tried without the blocking pool and handed to it as not small.",
+            &self.query_not_small,
         );
         counter(
             o,

@@ -292,6 +292,9 @@ fn small_and_large_queries_answer_alike() {
         r.body
     };
     let small_so_far = || s.metric("ganzhi_query_small_total").unwrap();
+    let not_small = || s.metric("ganzhi_query_not_small_total").unwrap();
+    // (CREATE DATABASE changes something: handed to the pool.)
+    assert_eq!(not_small(), 1.0);
     // Small: ten points.
     let small = ask("SELECT sum(laeq) FROM noise WHERE time < 1700000010s");
     assert!(small.contains("[0,45]"), "{small}");
@@ -306,6 +309,14 @@ fn small_and_large_queries_answer_alike() {
     let raw = ask("SELECT laeq FROM noise");
     assert_eq!(rows(&raw).len(), 60_000);
     assert_eq!(small_so_far(), 1.0, "the large ones went to the pool");
+    assert_eq!(not_small(), 3.0);
+    // Asked again, a query found large goes to the pool without another try.
+    assert_eq!(
+        ask("SELECT sum(laeq) FROM noise GROUP BY time(1000s)"),
+        large
+    );
+    assert_eq!(not_small(), 3.0);
+    assert_eq!(small_so_far(), 1.0);
     // A statement that changes something, behind a small one: run once, on the pool.
     let both =
         ask("SELECT count(laeq) FROM noise WHERE time < 1700000010s; DROP MEASUREMENT noise");

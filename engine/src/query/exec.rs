@@ -62,8 +62,8 @@ pub struct ExecStats {
     pub chunks_from_stats: u64,
     pub chunks_decoded: u64,
     pub values_decoded: u64,
-    /// Decoded chunks whose window edges a line bounding their timestamps decided, so the
-    /// timestamps were not decoded.
+    /// Decoded chunks fed by window without decoding their timestamps: a line bounding
+    /// them decided every window edge inside the chunk (or none fell inside it).
     pub times_bounded: u64,
 }
 
