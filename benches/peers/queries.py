@@ -13,10 +13,11 @@ InfluxQL, exact results expected). VictoriaMetrics gets its MetricsQL equivalent
 end at each step instead of starting there, and its percentile across sites is a quantile of
 per-site quantiles: an approximation, as the issue notes).
 
-With `--interleave`, the systems are still loaded one after another, but each stays up, and the
-timed runs then alternate between them (one query on each system in turn, the order reversed
-every run), so that a change of load on this shared machine hits every system alike instead of
-whichever was being timed.
+With `--interleave`, the systems are still loaded one after another, but each stays up, and,
+once the machine is quiet again (the systems' merges and compactions after loading done, at
+most 3 minutes), the timed runs alternate between them (one query on each system in turn, the
+order reversed every run), so that a change of load on this shared machine hits every system
+alike instead of whichever was being timed.
 """
 
 from __future__ import annotations
@@ -143,6 +144,29 @@ def run_system(name: str, args, root: str) -> dict:
     return rec
 
 
+def cpu_busy(seconds: float = 1.0) -> float:
+    """The machine's busy fraction over `seconds` (all cores, from /proc/stat)."""
+    def sample():
+        with open("/proc/stat") as f:
+            v = [int(x) for x in f.readline().split()[1:]]
+        return sum(v), v[3] + v[4]            # total, idle + iowait
+    t0, i0 = sample()
+    time.sleep(seconds)
+    t1, i1 = sample()
+    return 1.0 - (i1 - i0) / max(1, t1 - t0)
+
+
+def settle(quiet: float = 0.25, needed: int = 5, timeout: float = 180.0) -> None:
+    """Wait (at most `timeout` s) for `needed` seconds in a row with the machine under `quiet`
+    busy: the systems' own work after loading (merges, compactions) must not land on
+    whichever is timed first."""
+    deadline, calm = time.monotonic() + timeout, 0
+    while calm < needed and time.monotonic() < deadline:
+        calm = calm + 1 if cpu_busy() < quiet else 0
+    log(f"machine {'quiet' if calm >= needed else 'still busy'} "
+        f"({cpu_busy():.0%} busy over a second)")
+
+
 def run_interleaved(names: list[str], args, root: str) -> dict:
     """Load each system in turn (each stays up), then time the queries alternating between
     them."""
@@ -155,6 +179,7 @@ def run_interleaved(names: list[str], args, root: str) -> dict:
             except Exception as e:
                 results[n] = {"system": n, "queries": [], "error": f"{type(e).__name__}: {e}"}
                 log(f"[{n}] FAILED: {results[n]['error']}")
+        settle()
         log(f"querying {', '.join(up)} in turn")
         for q in QUERIES:
             times = {n: [] for n in up}

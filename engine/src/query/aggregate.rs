@@ -167,6 +167,30 @@ impl RunValue for u64 {
     }
 }
 
+/// The best of `values` (the first not NaN, then each that `better(best, v)`), from four
+/// running bests.
+#[inline(always)]
+fn extreme<T: RunValue>(values: &[T], better: impl Fn(T, T) -> bool) -> T {
+    let mut lanes = [values[0]; 4];
+    let mut chunks = values.chunks_exact(4);
+    for c in &mut chunks {
+        for (l, &v) in lanes.iter_mut().zip(c) {
+            if better(*l, v) {
+                *l = v;
+            }
+        }
+    }
+    for &v in chunks.remainder() {
+        if better(lanes[0], v) {
+            lanes[0] = v;
+        }
+    }
+    lanes
+        .into_iter()
+        .reduce(|a, b| if better(a, b) { b } else { a })
+        .unwrap_or(values[0])
+}
+
 /// The times of a run's points, for [`Acc::add_run`].
 pub trait RunTimes: Copy {
     /// How many points it has times for.
@@ -175,6 +199,10 @@ pub trait RunTimes: Copy {
     fn at(self, i: usize) -> i64;
     /// Appends the times of the first `n` points to `out`.
     fn extend_into(self, n: usize, out: &mut Vec<i64>);
+    /// Whether every point has the same time.
+    fn shared(self) -> bool {
+        false
+    }
 }
 
 /// Each point's own time.
@@ -207,6 +235,9 @@ impl RunTimes for SharedTime {
     }
     fn extend_into(self, n: usize, out: &mut Vec<i64>) {
         out.extend(std::iter::repeat_n(self.0, n));
+    }
+    fn shared(self) -> bool {
+        true
     }
 }
 
@@ -303,8 +334,24 @@ impl Acc {
                 let want_min = !matches!(agg, Aggregate::Max);
                 let want_max = !matches!(agg, Aggregate::Min);
                 // The running best stays in a register; strict comparisons keep the earliest
-                // of equal values, as point-by-point adding does.
-                if want_min {
+                // of equal values, as point-by-point adding does. With one time for every
+                // point, which of equal values wins does not matter: four running bests
+                // then keep four comparisons in flight.
+                let rest = &values[start..];
+                let shared = times.shared();
+                if want_min && shared {
+                    let lo_v = extreme(rest, |a, b| b.lt(a));
+                    if beats(Ordering::Less, (lo_v.num(), times.at(0)), self.min) {
+                        self.min = Some((lo_v.num(), times.at(0)));
+                    }
+                }
+                if want_max && shared {
+                    let hi_v = extreme(rest, |a, b| a.lt(b));
+                    if beats(Ordering::Greater, (hi_v.num(), times.at(0)), self.max) {
+                        self.max = Some((hi_v.num(), times.at(0)));
+                    }
+                }
+                if want_min && !shared {
                     let (mut lo, mut lo_v) = (start, values[start]);
                     for (i, &v) in values.iter().enumerate().skip(start + 1) {
                         if v.lt(lo_v) {
@@ -317,7 +364,7 @@ impl Acc {
                         self.min = Some((min, times.at(lo)));
                     }
                 }
-                if want_max {
+                if want_max && !shared {
                     let (mut hi, mut hi_v) = (start, values[start]);
                     for (i, &v) in values.iter().enumerate().skip(start + 1) {
                         if hi_v.lt(v) {
@@ -626,6 +673,51 @@ mod tests {
         assert_eq!(percentile_rank(0, 50.0), None);
         assert_eq!(percentile_rank(5, 0.0), None);
         assert_eq!(percentile_rank(5, 101.0), None);
+    }
+
+    #[test]
+    fn runs_with_a_shared_time_give_point_by_point_values() {
+        // Runs of every length up to 40 (the four-lane paths and their remainders), NaN
+        // anywhere, integers near the extremes.
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for n in 0..40usize {
+            let floats: Vec<f64> = (0..n)
+                .map(|_| match next() % 9 {
+                    0 => f64::NAN,
+                    k => (next() % 50) as f64 - 25.0 + k as f64 / 8.0,
+                })
+                .collect();
+            let ints: Vec<i64> = (0..n).map(|_| next() as i64 >> (next() % 64)).collect();
+            for agg in [
+                Aggregate::Min,
+                Aggregate::Max,
+                Aggregate::Spread,
+                Aggregate::Count,
+            ] {
+                let mut by_point = Acc::new(agg);
+                let mut shared = Acc::new(agg);
+                for (i, &v) in floats.iter().enumerate() {
+                    by_point.add(i as i64, Num::F(v));
+                }
+                shared.add_run(agg, SharedTime(7), &floats);
+                let (a, b) = (by_point.finish(agg), shared.finish(agg));
+                assert_eq!(a.map(|r| r.0), b.map(|r| r.0), "{agg:?} of {floats:?}");
+                let mut by_point = Acc::new(agg);
+                let mut shared = Acc::new(agg);
+                for (i, &v) in ints.iter().enumerate() {
+                    by_point.add(i as i64, Num::I(v));
+                }
+                shared.add_run(agg, SharedTime(7), &ints);
+                let (a, b) = (by_point.finish(agg), shared.finish(agg));
+                assert_eq!(a.map(|r| r.0), b.map(|r| r.0), "{agg:?} of {ints:?}");
+            }
+        }
     }
 
     #[test]
