@@ -675,6 +675,19 @@ mod tests {
         assert_eq!(percentile_rank(5, 101.0), None);
     }
 
+    /// `values` added point by point (each at its own time) and as one run with a shared
+    /// time give the same value.
+    fn same_both_ways<T: RunValue + std::fmt::Debug>(agg: Aggregate, values: &[T]) {
+        let mut by_point = Acc::new(agg);
+        for (i, &v) in values.iter().enumerate() {
+            by_point.add(i as i64, v.num());
+        }
+        let mut shared = Acc::new(agg);
+        shared.add_run(agg, SharedTime(7), values);
+        let (a, b) = (by_point.finish(agg), shared.finish(agg));
+        assert_eq!(a.map(|r| r.0), b.map(|r| r.0), "{agg:?} of {values:?}");
+    }
+
     #[test]
     fn runs_with_a_shared_time_give_point_by_point_values() {
         // Runs of every length up to 40 (the four-lane paths and their remainders), NaN
@@ -700,22 +713,8 @@ mod tests {
                 Aggregate::Spread,
                 Aggregate::Count,
             ] {
-                let mut by_point = Acc::new(agg);
-                let mut shared = Acc::new(agg);
-                for (i, &v) in floats.iter().enumerate() {
-                    by_point.add(i as i64, Num::F(v));
-                }
-                shared.add_run(agg, SharedTime(7), &floats);
-                let (a, b) = (by_point.finish(agg), shared.finish(agg));
-                assert_eq!(a.map(|r| r.0), b.map(|r| r.0), "{agg:?} of {floats:?}");
-                let mut by_point = Acc::new(agg);
-                let mut shared = Acc::new(agg);
-                for (i, &v) in ints.iter().enumerate() {
-                    by_point.add(i as i64, Num::I(v));
-                }
-                shared.add_run(agg, SharedTime(7), &ints);
-                let (a, b) = (by_point.finish(agg), shared.finish(agg));
-                assert_eq!(a.map(|r| r.0), b.map(|r| r.0), "{agg:?} of {ints:?}");
+                same_both_ways(agg, &floats);
+                same_both_ways(agg, &ints);
             }
         }
     }
