@@ -322,19 +322,20 @@ fn collect(
             let inside = st.first_time >= range.min && st.last_time <= range.max;
             let one_window =
                 windows.is_none_or(|w| w.index(st.first_time) == w.index(st.last_time));
-            // Its points are the series' only ones in its span, none of them deleted.
-            let alone = || {
-                !tombstone::overlaps(&cuts, block.min_time, block.max_time)
-                    && !overlaps_elsewhere(s, block.min_time, block.max_time)
-            };
-            if stats_ok && inside && one_window && alone() {
+            // Its points are the series' only ones in its span, none of them deleted (looked
+            // at only where statistics or the direct path could use it).
+            let alone = inside
+                && ((stats_ok && one_window) || direct.is_some())
+                && !tombstone::overlaps(&cuts, block.min_time, block.max_time)
+                && !overlaps_elsewhere(s, block.min_time, block.max_time);
+            if stats_ok && one_window && alone {
                 stats.chunks_from_stats += 1;
                 pushed.push(st.clone());
                 continue;
             }
             stats.chunks_decoded += 1;
             stats.values_decoded += u64::from(st.count);
-            if let Some(d) = direct.as_mut().filter(|_| inside && alone()) {
+            if let Some(d) = direct.as_mut().filter(|_| alone) {
                 if d.feed(&live.segment, block, fid, stats)? {
                     continue;
                 }

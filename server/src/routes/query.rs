@@ -253,7 +253,9 @@ pub async fn query(state: &Arc<State>, req: Request<Incoming>) -> Result<Respons
 /// runs it. Handing a query to the pool and back costs the server about 40 µs of CPU (two
 /// thread wake-ups), as much as a small query itself (one station's day in 5-minute means:
 /// about 35 µs); 50 000 points take about 0.2 ms to decode, so the worker is held about as
-/// long as by its other requests' work, never much longer.
+/// long as by its other requests' work, never much longer. (Server CPU per request on the
+/// imported day: `python3 benches/peers/paired.py --ports PORT --pid PID --n 3000 "<query>"`
+/// with and without `--small-query-points 0`.)
 fn small(
     state: &State,
     engine: &ganzhi_engine::Db,
@@ -272,8 +274,10 @@ fn small(
     // A query found too large lately (the same database and text) goes straight to the
     // pool: the attempt costs its parse and plan (about 30 µs for analyst query Q3).
     let key = {
-        use std::hash::{BuildHasher, Hasher};
-        let mut h = LARGE_QUERY_HASH.build_hasher();
+        use std::hash::Hasher;
+        // Fixed keys: the set only saves work, and a collision only sends a small query to
+        // the pool.
+        let mut h = std::collections::hash_map::DefaultHasher::new();
         h.write(db.as_bytes());
         h.write_u8(0);
         h.write(text.as_bytes());
@@ -291,11 +295,6 @@ fn small(
     state.metrics.query_small.fetch_add(1, Relaxed);
     Some(answered)
 }
-
-/// How query texts are hashed for [`State::large_queries`] (fixed keys: the set only saves
-/// work, and a collision only sends a small query to the pool).
-const LARGE_QUERY_HASH: std::hash::BuildHasherDefault<std::collections::hash_map::DefaultHasher> =
-    std::hash::BuildHasherDefault::new();
 
 /// A chunked response: the query runs on the blocking pool, holding a query slot until it
 /// ends, and hands each chunk to the response as it is produced. The channel holds two
